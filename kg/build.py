@@ -1,0 +1,217 @@
+"""The build: load → anchor evidence → infer → validate → write the cache under build/.
+
+Read-only commands call `ensure_built`, which reuses the cache while the sources are unchanged.
+rdflib, pySHACL and reasonable are imported only when a build actually runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyoxigraph import BlankNode, CanonicalizationAlgorithm, Dataset, NamedNode, Quad
+
+from kg import __version__, cache
+from kg import namespaces as ns
+from kg.anchor import Anchored, expand_evidence
+from kg.errors import KgProjectError
+from kg.load import Loaded, load_project
+from kg.project import ONTOLOGY, Project
+from kg.report import ValidationReport
+
+_TYPE = NamedNode(ns.RDF + "type")
+_LABEL = NamedNode(ns.RDFS + "label")
+
+
+@dataclass
+class BuildResult:
+    """What a build (or a cache hit) produced."""
+
+    project: Project
+    manifest: dict
+    rebuilt: bool
+    reason: str  # why it was rebuilt, or "" for a cache hit
+    seconds: float
+    dataset: bytes | None = None  # the N-Quads, when already in memory
+
+    @property
+    def conforms(self) -> bool:
+        return bool(self.manifest.get("conforms"))
+
+    @property
+    def report(self) -> ValidationReport:
+        return ValidationReport.from_dict(self.manifest["validation"])
+
+    def summary_text(self) -> str:
+        m = self.manifest
+        if self.rebuilt:
+            head = f"Built {self.project.root} in {self.seconds:.2f} s ({self.reason})"
+        else:
+            head = f"Cache is fresh ({self.project.rel(self.project.build_dir)}/): nothing to do"
+            head += " (use --force to rebuild)"
+        graphs = m["graphs"]
+        width = max((len(g) for g in graphs), default=5)
+        lines = [head, "", f"  {'graph':<{width}}  {'triples':>8}"]
+        lines += [f"  {g:<{width}}  {n:>8}" for g, n in graphs.items()]
+        lines.append(f"  {'total':<{width}}  {sum(graphs.values()):>8}")
+        lines.append("")
+        lines.append(f"  evidence annotations: {m['evidence']}")
+        lines.append(f"  inferred triples:     {m['inferred']}")
+        report = self.report
+        counts = report.counts_text()
+        verdict = "conforms" if self.conforms else "DOES NOT CONFORM"
+        if not report.shapes_files:
+            verdict = "no shapes"
+        lines.append(f"  validation:           {verdict}" + (f" ({counts})" if counts else ""))
+        if not self.conforms:
+            lines.append("  run `kg validate` for the report")
+        lines += [f"  warning: {w}" for w in m.get("warnings", [])]
+        return "\n".join(lines)
+
+
+def _defined_in(loaded: Loaded, anchored: list[Anchored]) -> dict[str, str]:
+    """Map each subject IRI to the data file that defines it.
+
+    A file typing the node wins over a file that only says something about it; ties go to
+    the earlier file in layout order (ontology, shared, articles, enrichment).
+    """
+    typed: dict[str, str] = {}
+    mentioned: dict[str, str] = {}
+    for lf in loaded.files:
+        for q in lf.quads:
+            if isinstance(q.subject, NamedNode):
+                target = typed if q.predicate == _TYPE else mentioned
+                target.setdefault(q.subject.value, lf.source.rel)
+    for a in anchored:
+        for q in a.quads:
+            if isinstance(q.subject, NamedNode):
+                mentioned.setdefault(q.subject.value, a.file.source.rel)
+    return {**mentioned, **typed}
+
+
+def _labels(quads: list[Quad]) -> dict[str, str]:
+    """English label of each node (another language if it has no English one)."""
+    best: dict[str, tuple[int, str]] = {}
+    for q in quads:
+        if q.predicate == _LABEL and isinstance(q.subject, NamedNode):
+            lang = getattr(q.object, "language", None)
+            rank = 0 if lang == "en" else 1
+            cand = (rank, q.object.value)
+            key = q.subject.value
+            if key not in best or cand < best[key]:
+                best[key] = cand
+    return {k: v for k, (_, v) in best.items()}
+
+
+def _nquads(dataset: Dataset) -> bytes:
+    """Canonical, sorted N-Quads: the same sources always give the same bytes."""
+    lines = sorted(f"{q} .\n" for q in dataset)
+    return "".join(lines).encode("utf-8")
+
+
+def _has_blank_nodes(quads: list[Quad]) -> bool:
+    return any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in quads)
+
+
+def _run(project: Project, reason: str, started: float) -> BuildResult:
+    from kg import reason as reasoning
+    from kg import validate as validation
+
+    inputs = project.inputs()
+    stamps_before = {f.rel: f.path.stat() for f in inputs}
+    hashes = {f.rel: cache.sha256_file(f.path) for f in inputs}
+
+    loaded = load_project(project)
+    anchored = expand_evidence(project, loaded)
+    asserted = list(loaded.quads()) + [q for a in anchored for q in a.quads]
+
+    inferred = reasoning.infer(reasoning.asserted_triples(asserted))
+
+    ontology_graph = NamedNode(ns.GRAPH_ONTOLOGY)
+    report = validation.validate(
+        (q.triple for q in asserted if q.graph_name != ontology_graph),
+        (q.triple for lf in loaded.files if lf.source.kind == ONTOLOGY for q in lf.quads),
+        (q.triple for lf in loaded.shapes for q in lf.quads),
+        defined_in=_defined_in(loaded, anchored),
+        labels=_labels(asserted),
+        shapes_files=[lf.source.rel for lf in loaded.shapes],
+    )
+
+    inferred_graph = NamedNode(ns.GRAPH_INFERRED)
+    all_quads = asserted + [
+        Quad(t.subject, t.predicate, t.object, inferred_graph) for t in inferred
+    ]
+    dataset = Dataset(all_quads)
+    if _has_blank_nodes(all_quads):
+        # Parsing gave blank nodes random ids; canonical labels make the output reproducible.
+        dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
+    data = _nquads(dataset)
+
+    counts = Counter(q.graph_name.value for q in dataset)
+    manifest = {
+        "format": cache.FORMAT_VERSION,
+        "generator": f"kg {__version__}",
+        "sources": hashes,
+        "dataset": {
+            "file": cache.DATASET,
+            "sha256": cache.sha256_bytes(data),
+            "quads": len(dataset),
+        },
+        "graphs": dict(sorted(counts.items())),
+        "evidence": sum(len(a.evidence) for a in anchored),
+        "inferred": len(inferred),
+        "conforms": report.conforms,
+        "validation": report.to_dict(),
+        "warnings": [f"{rel}: not part of the layout, ignored" for rel in project.stray_files()],
+    }
+    stamps = {rel: [st.st_size, st.st_mtime_ns, hashes[rel]] for rel, st in stamps_before.items()}
+    try:
+        cache.write_cache(project, data, manifest, stamps)
+    except OSError as e:
+        raise KgProjectError(f"cannot write the cache in {project.build_dir}: {e}") from None
+    return BuildResult(
+        project=project,
+        manifest=manifest,
+        rebuilt=True,
+        reason=reason,
+        seconds=time.perf_counter() - started,
+        dataset=data,
+    )
+
+
+def build(project: Project, *, force: bool = False) -> BuildResult:
+    """Build the project into build/, or reuse the cache when no source changed.
+
+    Raises KgInputError (unreadable or malformed file) or KgAnchorError (evidence problems);
+    in both cases the previous cache is left untouched. A non-conforming build is still
+    written (queries work on it); `BuildResult.conforms` says whether it conforms.
+    """
+    started = time.perf_counter()
+    manifest = None if force else cache.read_manifest(project)
+    fresh = cache.check_fresh(project, manifest) if not force else None
+    if fresh is not None and fresh.fresh:
+        data = cache.read_dataset(project, manifest)
+        if data is not None:
+            return BuildResult(project, manifest, False, "", time.perf_counter() - started, data)
+        fresh = cache.Freshness(False, "build/dataset.nq is missing or damaged")
+    reason = "forced" if force else fresh.reason
+    return _run(project, reason, started)
+
+
+def ensure_built(project: Project, *, notify: Callable[[str], None] | None = None) -> BuildResult:
+    """The current build, rebuilding first if a source changed (for read-only commands)."""
+    result = build(project)
+    if result.rebuilt and notify is not None:
+        notify(f"rebuilt the cache ({result.reason}) in {result.seconds:.2f} s")
+        if not result.conforms:
+            notify("the data does not conform to the shapes; run `kg validate` for the report")
+    return result
+
+
+def validation_report(
+    project: Project, *, notify: Callable[[str], None] | None = None
+) -> ValidationReport:
+    """The SHACL report of the current build (kept in the manifest: no pySHACL when fresh)."""
+    return ensure_built(project, notify=notify).report
