@@ -6,6 +6,7 @@ All problems are collected before raising, so one build run shows every broken q
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,10 @@ _FURNITURE = NamedNode(ns.KG + "pageFurniture")
 _HAS_EVIDENCE = NamedNode(ns.KG + "hasEvidence")
 _TYPE = NamedNode(ns.RDF + "type")
 _NNI = NamedNode(ns.XSD + "nonNegativeInteger")
+_SHA256 = NamedNode(ns.KG + "sha256")
+_CHARS = NamedNode(ns.KG + "characterCount")
+_HEX = NamedNode(ns.XSD + "hexBinary")
+_INTEGER = NamedNode(ns.XSD + "integer")
 
 
 def _oa(name: str) -> NamedNode:
@@ -146,6 +151,7 @@ def _anchor_file(project: Project, lf: LoadedFile, problems: list[AnchorProblem]
             furniture += [(s, s + len(text)) for s in spans]
 
     article_id = lf.source.key or ""
+    _add_source_facts(out, article_node, src_path, source)
     for subject, obj in sorted(quotes, key=lambda so: (so[0].value, getattr(so[1], "value", ""))):
         node = subject.value
         if not isinstance(obj, Literal):
@@ -175,6 +181,16 @@ def _anchor_file(project: Project, lf: LoadedFile, problems: list[AnchorProblem]
                 quote,
             )
     return out
+
+
+def _add_source_facts(out: Anchored, article: NamedNode, path: Path, source: str) -> None:
+    """Record what the offsets refer to: the digest and length of the text as anchored."""
+    graph = NamedNode(out.file.source.graph)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    out.quads += [
+        Quad(article, _SHA256, Literal(digest, datatype=_HEX), graph),
+        Quad(article, _CHARS, Literal(str(len(source)), datatype=_INTEGER), graph),
+    ]
 
 
 def _add_evidence(out, node, article, article_id, source, start, length) -> None:
