@@ -49,7 +49,9 @@ def render_table(result: QueryResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _records(result: QueryResult, unbound=None) -> tuple[list[str], list[list]]:
+def _records(
+    result: QueryResult, unbound=None, typed: bool = False
+) -> tuple[list[str], list[list]]:
     """Flat columns, with `<column>_iri` right after each column that holds IRIs."""
     iri_cols = result.iri_columns()
     names: list[str] = []
@@ -61,7 +63,10 @@ def _records(result: QueryResult, unbound=None) -> tuple[list[str], list[list]]:
     for row in result.rows:
         flat = []
         for c, cell in zip(result.columns, row, strict=True):
-            flat.append(cell.text if cell.bound else unbound)
+            if not cell.bound:
+                flat.append(unbound)
+            else:
+                flat.append(cell.value if typed and cell.value is not None else cell.text)
             if c in iri_cols:
                 flat.append(cell.iri if cell.iri else unbound)
         rows.append(flat)
@@ -78,7 +83,7 @@ def render_csv(result: QueryResult) -> str:
 
 
 def render_json(result: QueryResult) -> str:
-    names, rows = _records(result)
+    names, rows = _records(result, typed=True)
     records = [dict(zip(names, r, strict=True)) for r in rows]
     return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
 

@@ -241,6 +241,7 @@ class Cell:
     text: str  # label for IRIs, lexical value for literals, "" when unbound
     iri: str | None = None  # the IRI, when the value is one
     bound: bool = True  # False for a variable without a value in this row
+    value: object = None  # the typed value for JSON (number, boolean), when not a string
 
 
 @dataclass
@@ -270,8 +271,33 @@ def _cell(term, labeler: Labeler) -> Cell:
     if isinstance(term, BlankNode):
         return Cell(f"_:{term.value}")
     if isinstance(term, Literal):
-        return Cell(term.value)
+        return Cell(term.value, value=_json_value(term))
     return Cell(str(term))
+
+
+_XSD_INTEGERS = {
+    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+    "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong",
+}  # fmt: skip
+
+
+def _json_value(literal: Literal) -> object:
+    """Numbers and booleans as JSON numbers and booleans; None keeps the lexical string."""
+    dt = literal.datatype.value
+    if not dt.startswith(ns.XSD):
+        return None
+    local = dt[len(ns.XSD) :]
+    try:
+        if local in _XSD_INTEGERS:
+            return int(literal.value)
+        if local in ("decimal", "double", "float"):
+            number = float(literal.value)
+            return int(number) if local == "decimal" and number.is_integer() else number
+    except ValueError:
+        return None  # an ill-typed literal stays a string rather than failing the output
+    if local == "boolean" and literal.value in ("true", "false", "1", "0"):
+        return literal.value in ("true", "1")
+    return None
 
 
 def _table(answer, query: StoredQuery, labeler: Labeler) -> tuple[list[str], list[list[Cell]]]:

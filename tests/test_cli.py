@@ -95,7 +95,7 @@ def test_mini_query_formats(built_mini, run_kg):
     assert r.returncode == 0, r.stderr
     [row] = json.loads(r.stdout)
     assert row["quote"] == "2月6日,美国和伊朗的阿曼谈判落下帷幕"
-    assert (row["start"], row["end"]) == ("0", "19")
+    assert (row["start"], row["end"]) == (0, 19)
     assert row["article"] == "美国和伊朗的阿曼谈判落下帷幕(节选)"
     assert row["article_iri"] == ns.KGR + "article-000_mini"
     r = run_kg("query", "demands", "--lang", "zh", "--project", root)
@@ -111,7 +111,7 @@ def test_query_by_file_path(built_mini, tmp_path, run_kg):
     )
     r = run_kg("query", str(rq), "--format", "json", "--project", str(built_mini.project.root))
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == [{"n": "8"}]
+    assert json.loads(r.stdout) == [{"n": 8}]  # typed numbers stay numbers in JSON
 
 
 @pytest.mark.parametrize(
