@@ -37,7 +37,14 @@ BROADER = ox.NamedNode(SKOS + "broader")
 # vocabulary's published definition. A term outside this list is either a typo or a term
 # minted in someone else's namespace: both fail.
 KNOWN_EXTERNAL_TERMS = {
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": {"type", "langString", "Property"},
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": {
+        "type",
+        "langString",
+        "Property",
+        "first",
+        "rest",
+        "nil",  # lists: sh:languageIn
+    },
     "http://www.w3.org/2000/01/rdf-schema#": {
         "label",
         "comment",
