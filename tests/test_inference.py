@@ -139,3 +139,56 @@ def test_reasonable_agrees_with_owlrl_on_abox(project_root, tmp_path, copy_proje
     assert fast, "nothing to compare"
     assert sorted(map(str, fast - reference)) == []
     assert sorted(map(str, reference - fast)) == []
+
+
+ALIGNMENTS = [
+    # (our class, a class of a reused vocabulary that must find every instance after inference)
+    ("Event", "https://schema.org/Event"),
+    ("Event", "http://semanticweb.cs.vu.nl/2009/11/sem/Event"),
+    ("Event", "http://www.w3.org/ns/prov#Activity"),
+    ("Actor", "http://www.w3.org/ns/prov#Agent"),
+    ("Actor", "http://xmlns.com/foaf/0.1/Agent"),
+    ("Person", "https://schema.org/Person"),
+    ("Person", "http://xmlns.com/foaf/0.1/Person"),
+    ("Organization", "https://schema.org/Organization"),
+    ("Place", "https://schema.org/Place"),
+    ("Issue", "http://www.w3.org/2004/02/skos/core#Concept"),
+    ("NewsArticle", "https://schema.org/NewsArticle"),
+    ("Post", "http://www.w3.org/ns/org#Post"),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), ALIGNMENTS, ids=[a[1] for a in ALIGNMENTS])
+def test_a_user_of_the_reused_vocabulary_finds_every_instance(built, ours, theirs):
+    """After inference, `?x a schema:Event` (etc.) finds exactly what our subclasses hold."""
+    from pyoxigraph import Store, Variable
+
+    store = Store()
+    store.load(built.dataset, RdfFormat.N_QUADS)
+    ours_query = """
+        SELECT DISTINCT ?x ?ours ?inferred WHERE {
+          GRAPH ?g { ?x a ?c } FILTER(?g != ?inferred)
+          ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?ours }"""
+    asserted = {
+        s["x"]
+        for s in store.query(
+            ours_query,
+            use_default_graph_as_union=True,
+            substitutions={
+                Variable("ours"): NamedNode(ns.KG + ours),
+                Variable("inferred"): INFERRED,
+            },
+        )
+    }
+    found = {
+        s["x"]
+        for s in store.query(
+            "SELECT DISTINCT ?x ?theirs WHERE { ?x a ?theirs }",
+            use_default_graph_as_union=True,
+            substitutions={Variable("theirs"): NamedNode(theirs)},
+        )
+    }
+    assert asserted, f"no kg:{ours} in the data"
+    assert asserted <= found, (
+        f"not found as {theirs}: {sorted(x.value for x in asserted - found)[:5]}"
+    )
