@@ -12,6 +12,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg import terms
+
 ROOT = Path(__file__).resolve().parent.parent
 
 KG = "https://w3id.org/oman-talks/ontology#"
@@ -32,132 +34,6 @@ RANGE = ox.NamedNode(RDFS + "range")
 SUBCLASS = ox.NamedNode(RDFS + "subClassOf")
 SUBPROPERTY = ox.NamedNode(RDFS + "subPropertyOf")
 BROADER = ox.NamedNode(SKOS + "broader")
-
-# The terms of other vocabularies this project uses, checked by hand against each
-# vocabulary's published definition. A term outside this list is either a typo or a term
-# minted in someone else's namespace: both fail.
-KNOWN_EXTERNAL_TERMS = {
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": {
-        "type",
-        "langString",
-        "Property",
-        "first",
-        "rest",
-        "nil",  # lists: sh:languageIn
-    },
-    "http://www.w3.org/2000/01/rdf-schema#": {
-        "label",
-        "comment",
-        "subClassOf",
-        "subPropertyOf",
-        "domain",
-        "range",
-        "Literal",
-        "Resource",
-        "Class",
-        "seeAlso",
-    },
-    "http://www.w3.org/2002/07/owl#": {
-        "Ontology",
-        "Class",
-        "ObjectProperty",
-        "DatatypeProperty",
-        "Thing",
-        "versionInfo",
-        "equivalentClass",
-        "NamedIndividual",
-    },
-    "http://www.w3.org/2001/XMLSchema#": {
-        "string",
-        "boolean",
-        "integer",
-        "decimal",
-        "date",
-        "gYearMonth",
-        "gYear",
-        "duration",
-        "nonNegativeInteger",
-        "hexBinary",
-        "language",
-    },
-    "http://www.w3.org/2004/02/skos/core#": {
-        "Concept",
-        "ConceptScheme",
-        "inScheme",
-        "topConceptOf",
-        "hasTopConcept",
-        "broader",
-        "narrower",
-        "prefLabel",
-        "altLabel",
-        "definition",
-        "notation",
-        "exactMatch",
-    },
-    "http://purl.org/dc/terms/": {"license", "type", "subject", "publisher", "language", "source"},
-    "https://schema.org/": {
-        "Person",
-        "Organization",
-        "Place",
-        "Country",
-        "City",
-        "GovernmentOrganization",
-        "Vehicle",
-        "Legislation",
-        "NewsArticle",
-        "Event",
-        "attendee",
-        "location",
-        "about",
-        "affiliation",
-        "relatedTo",
-        "publisher",
-        "sameAs",
-        "containedInPlace",
-    },
-    "http://semanticweb.cs.vu.nl/2009/11/sem/": {
-        "Event",
-        "Role",
-        "hasActor",
-        "hasPlace",
-        "roleType",
-        "subEventOf",
-    },
-    "http://www.w3.org/ns/prov#": {
-        "Agent",
-        "Entity",
-        "Activity",
-        "Collection",
-        "wasAssociatedWith",
-        "wasAttributedTo",
-        "hadMember",
-        "wasDerivedFrom",
-    },
-    "http://xmlns.com/foaf/0.1/": {"Agent", "Person", "Organization", "Document", "member"},
-    "http://www.w3.org/2006/time#": {"after", "hasXSDDuration", "TemporalEntity"},
-    "http://www.w3.org/ns/oa#": {
-        "Annotation",
-        "SpecificResource",
-        "TextQuoteSelector",
-        "TextPositionSelector",
-        "hasBody",
-        "hasTarget",
-        "hasSource",
-        "hasSelector",
-        "exact",
-        "prefix",
-        "suffix",
-        "start",
-        "end",
-        "motivatedBy",
-        "identifying",
-    },
-    "http://www.w3.org/ns/org#": {"Post", "holds", "postIn"},
-    "http://www.w3.org/ns/shacl#": None,  # shapes use SHACL's own terms throughout
-    "http://www.wikidata.org/entity/": None,  # items, checked against the reference table
-    "https://opensource.org/licenses/": None,  # the ontology's licence
-}
-OWN_NAMESPACES = (KG, KGI, KGT, KGR, KGSH, "https://w3id.org/oman-talks/")
 
 
 def _parse(paths):
@@ -255,91 +131,54 @@ def test_properties_and_classes_are_typed(ontology):
 
 def _terms_used(quads):
     """Predicates, classes and IRI objects appearing in a set of quads."""
-    used = defaultdict(set)
-    for q in quads:
-        used[q.predicate.value].add("predicate")
-        if isinstance(q.subject, ox.NamedNode):
-            used[q.subject.value].add("subject")
-        if isinstance(q.object, ox.NamedNode):
-            used[q.object.value].add("class" if q.predicate == TYPE else "object")
-    return used
+    return terms.rdf_usage("", "", quads).terms
 
 
-def _undefined(used: dict[str, set[str]], defined: set[str], data_subjects: set[str]) -> list[str]:
-    problems = []
-    for term in sorted(used):
-        if term.startswith(OWN_NAMESPACES):
-            if term.startswith(KGR) or term.startswith("https://w3id.org/oman-talks/graph/"):
-                # Resources are defined by the data itself: something must describe them.
-                if term not in data_subjects:
-                    problems.append(f"{term} is referred to but never described")
-            elif term.startswith(KGSH):
-                continue
-            elif term not in defined:
-                problems.append(f"{term} is not defined in ontology/")
-            continue
-        for namespace, known in KNOWN_EXTERNAL_TERMS.items():
-            if term.startswith(namespace):
-                local = term[len(namespace) :]
-                if known is not None and local not in known:
-                    problems.append(f"{term} is not a known term of {namespace}")
-                break
-        else:
-            problems.append(f"{term} is in a namespace the project does not use")
-    return problems
+def _problems(ontology_store, used_by: dict[str, frozenset[str]], described: set[str]):
+    ontology_quads = list(ontology_store)
+    described = described | terms.described_resources(ontology_quads)
+    usages = [terms.Usage(name, "", used) for name, used in used_by.items()]
+    return [str(p) for p in terms.check(ontology_quads, described, usages)]
 
 
 def test_every_term_used_in_data_is_defined(ontology, data_quads):
-    defined = _defined_terms(ontology)
-    subjects = {q.subject.value for q in data_quads if isinstance(q.subject, ox.NamedNode)}
-    problems = _undefined(_terms_used(data_quads), defined, subjects)
+    subjects = terms.described_resources(data_quads)
+    problems = _problems(ontology, {"data": _terms_used(data_quads)}, subjects)
     assert not problems, "\n".join(problems)
 
 
 def test_every_term_used_in_the_ontology_is_known(ontology):
-    defined = _defined_terms(ontology)
-    quads = list(ontology)
-    subjects = {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
-    problems = _undefined(_terms_used(quads), defined, subjects)
+    problems = _problems(ontology, {"ontology": _terms_used(list(ontology))}, set())
     assert not problems, "\n".join(problems)
 
 
 def test_every_term_used_in_shapes_is_defined(ontology, shape_quads, data_quads):
     if not shape_quads:
         pytest.fail("ontology/shapes.ttl is missing")
-    defined = _defined_terms(ontology)
-    subjects = {q.subject.value for q in data_quads if isinstance(q.subject, ox.NamedNode)}
-    subjects |= {q.subject.value for q in shape_quads if isinstance(q.subject, ox.NamedNode)}
-    problems = _undefined(_terms_used(shape_quads), defined, subjects)
+    subjects = terms.described_resources(data_quads) | terms.described_resources(shape_quads)
+    problems = _problems(ontology, {"shapes": _terms_used(shape_quads)}, subjects)
     assert not problems, "\n".join(problems)
 
 
-IRI_IN_QUERY = re.compile(r"<([^>\s]+)>")
-PREFIXED = re.compile(r"(?<![\w<])([a-z][\w-]*):([A-Za-z_][\w.-]*[\w-]|[A-Za-z_])")
-
-
 def _query_terms(text: str) -> set[str]:
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    prefixes = dict(re.findall(r"PREFIX\s+([\w-]*):\s*<([^>]+)>", body, flags=re.I))
-    body = re.sub(r"PREFIX\s+[\w-]*:\s*<[^>]+>", "", body, flags=re.I)
-    body = re.sub(r'"(?:[^"\\]|\\.)*"', '""', body)  # drop string contents
-    terms = {iri for iri in IRI_IN_QUERY.findall(body)}
-    for prefix, local in PREFIXED.findall(body):
-        if prefix in prefixes:
-            terms.add(prefixes[prefix] + local)
-    return terms
+    return set(terms.query_usage("", text).terms)
 
 
 def test_every_term_used_in_queries_is_defined(ontology, data_quads):
     queries = sorted((ROOT / "queries").glob("*.rq"))
     assert queries, "no stored queries"
-    defined = _defined_terms(ontology)
-    subjects = {q.subject.value for q in data_quads if isinstance(q.subject, ox.NamedNode)}
-    problems = []
-    for path in queries:
-        used = {term: {"query"} for term in _query_terms(path.read_text(encoding="utf-8"))}
-        problems += [f"{path.name}: {p}" for p in _undefined(used, defined, subjects)]
+    used = {p.name: terms.query_usage(p.name, p.read_text(encoding="utf-8")).terms for p in queries}
+    problems = _problems(ontology, used, terms.described_resources(data_quads))
     assert not problems, "\n".join(problems)
+
+
+def test_the_term_check_catches_misspellings_and_foreign_terms(ontology):
+    bad = f"""PREFIX kg: <{KG}>\nPREFIX schema: <https://schema.org/>
+SELECT ?x WHERE {{ ?x kg:perfomedBy ?y ; schema:negotiator ?z ; kg:performedBy ?w }}"""
+    problems = _problems(ontology, {"q.rq": terms.query_usage("q.rq", bad).terms}, set())
+    assert any("kg:perfomedBy" in p or "perfomedBy" in p for p in problems), problems
+    assert any("negotiator" in p for p in problems), problems
+    assert not any("performedBy is" in p for p in problems), problems
 
 
 def test_every_own_term_is_used_somewhere(ontology, data_quads, shape_quads):
