@@ -95,7 +95,20 @@ def cmd_query(args) -> int:
     from kg.query import run
 
     params = _params(args.parser, args.param)
-    result = run(_project(args), args.name, params, lang=args.lang, notify=_notify)
+    if args.endpoint:
+        from kg.store import run_remote
+
+        result = run_remote(
+            _project(args),
+            args.name,
+            params,
+            endpoint=args.endpoint,
+            lang=args.lang,
+            timeout=args.timeout,
+            notify=_notify,
+        )
+    else:
+        result = run(_project(args), args.name, params, lang=args.lang, notify=_notify)
     for note in result.notes:
         _notify(note)
     sys.stdout.write(render(result, args.format))
@@ -111,6 +124,57 @@ def cmd_stats(args) -> int:
     else:
         sys.stdout.write(result.render_text())
     return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from kg.export import export_project
+
+    result = export_project(
+        _project(args),
+        format=args.format,
+        graphs=args.graph,
+        inferred=args.inferred,
+        frame=args.frame,
+        output=args.output,
+        notify=_notify,
+    )
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def cmd_load(args) -> int:
+    from kg.store import load
+
+    report = load(
+        _project(args),
+        args.endpoint,
+        query_endpoint=args.query_endpoint,
+        graphs=args.graph,
+        dry_run=args.dry_run,
+        timeout=args.timeout,
+        notify=_notify,
+    )
+    sys.stdout.write(report.render_text())
+    sys.stdout.flush()
+    if report.error:
+        print(f"kg: error: {report.error}", file=sys.stderr)
+    return report.exit_code
+
+
+def cmd_serve(args) -> int:
+    from kg.serve import serve
+
+    return serve(
+        _project(args),
+        host=args.host,
+        port=args.port,
+        pages_port=args.pages_port,
+        timeout_s=args.timeout,
+        out=lambda text: print(text, flush=True),
+        notify=_notify,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,6 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="label language")
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="run it on this SPARQL endpoint (e.g. http://127.0.0.1:7878/query) instead of the "
+        "local build; credentials from KG_ENDPOINT_USER/KG_ENDPOINT_PASSWORD, "
+        "KG_ENDPOINT_TOKEN or netrc",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="with --endpoint: seconds per request",
+    )
 
     p = add(
         "stats",
@@ -191,6 +269,109 @@ def build_parser() -> argparse.ArgumentParser:
         "example:\n  kg stats\n  kg stats --format json",
     )
     p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = add(
+        "export",
+        cmd_export,
+        "Write the build in a standard RDF syntax: Turtle, TriG, N-Triples, N-Quads, RDF/XML "
+        "or JSON-LD (plain or framed by event).",
+        "examples:\n  kg export --format ttl --graph shared\n"
+        "  kg export -o graph.trig\n"
+        "  kg export --format jsonld --frame events --no-inferred -o talks.jsonld\n\n"
+        "All graphs by default, the inferred one included (--no-inferred drops it).\n"
+        "Turtle, N-Triples, RDF/XML and framed JSON-LD have no named graphs: they merge\n"
+        "the selected ones and say which on stderr (and in a comment where they can).\n"
+        "The same build gives the same bytes; -o replaces a file only once the new one is\n"
+        "complete. Exit 2 on an unknown format or graph, or a path that cannot be written.",
+    )
+    p.add_argument(
+        "--format",
+        metavar="FORMAT",
+        help="turtle (ttl), trig, ntriples (nt), nquads (nq), rdfxml (rdf/xml) or jsonld "
+        "(default: from the -o file's extension)",
+    )
+    p.add_argument(
+        "--graph",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this graph: ontology, shared, inferred, article/<id> or <id>, "
+        "enrichment/<name>, or a full IRI (repeatable; default all)",
+    )
+    p.add_argument(
+        "--inferred",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="include the inferred graph (default: yes, unless --graph leaves it out)",
+    )
+    p.add_argument(
+        "--frame",
+        choices=("events",),
+        help="JSON-LD framed for reading: one object per event with its participations and "
+        "evidence nested",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="file to write (replaced atomically); - or none: standard output",
+    )
+
+    p = add(
+        "load",
+        cmd_load,
+        "Replace the build's named graphs in a remote store (SPARQL Graph Store Protocol), "
+        "then check the triple counts.",
+        "examples:\n  kg load --endpoint http://127.0.0.1:7878/store\n"
+        "  kg load --endpoint https://host/ds/data --graph ontology --dry-run\n\n"
+        "Each graph is sent whole with HTTP PUT to URL?graph=IRI (PUT replaces it, so loading "
+        "twice gives the same store), then counted through the SPARQL endpoint. Credentials "
+        "only from KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD, KG_ENDPOINT_TOKEN (bearer) or "
+        "~/.netrc ($NETRC). Exit 2 when the endpoint cannot be reached or refuses, 1 when a "
+        "count differs.",
+    )
+    p.add_argument(
+        "--endpoint",
+        required=True,
+        metavar="URL",
+        help="Graph Store endpoint (for Oxigraph http://host:port/store)",
+    )
+    p.add_argument(
+        "--query-endpoint",
+        metavar="URL",
+        help="SPARQL endpoint for the counts (default: .../store or .../data -> .../query)",
+    )
+    p.add_argument(
+        "--graph",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this graph: its IRI or the part after .../graph/ (repeatable)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="say what would be sent; send nothing")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per request")
+
+    p = add(
+        "serve",
+        cmd_serve,
+        "Serve the build read-only through the Oxigraph SPARQL server, with its query editor "
+        "and a page of the stored queries.",
+        "examples:\n  kg serve\n  kg serve --port 8000 --pages-port 8001\n\n"
+        "SPARQL endpoint at /query, Graph Store reads at /store, the YASGUI editor at /; the "
+        "default graph is the union of the named graphs; updates are refused (403). Ctrl-C "
+        "stops.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7878, help="SPARQL server port (default 7878)")
+    p.add_argument(
+        "--pages-port",
+        type=int,
+        metavar="PORT",
+        help="port of the stored-queries page (default: --port + 1; 0 = any free port)",
+    )
+    p.add_argument(
+        "--timeout", type=int, default=30, metavar="S", help="query timeout in seconds (default 30)"
+    )
     return parser
 
 

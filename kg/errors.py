@@ -37,6 +37,17 @@ class KgQueryError(KgError):
     """Unknown stored query, bad parameter, or a query the engine cannot run."""
 
 
+class KgEndpointError(KgError):
+    """A remote SPARQL endpoint cannot be reached, refuses the request or fails.
+
+    The message never holds credentials: URLs in it are redacted, secrets scrubbed.
+    """
+
+
+class KgServeError(KgError):
+    """The local SPARQL server cannot be started (missing program, port taken ...)."""
+
+
 @dataclass(frozen=True)
 class AnchorProblem:
     """One quote (or article setting) that cannot be anchored in the source text."""

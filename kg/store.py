@@ -1,0 +1,737 @@
+"""Remote SPARQL stores: load the build into one (`kg load`), run stored queries on one.
+
+Loading speaks the SPARQL 1.1 Graph Store HTTP Protocol: every named graph of
+build/dataset.nq is sent whole, as N-Triples, with HTTP PUT to `<store endpoint>?graph=<IRI>`.
+PUT replaces the graph, so loading twice leaves the same store. The triples in each graph are
+then counted through the SPARQL endpoint and compared with the build. Querying speaks the SPARQL
+1.1 Protocol: POST application/sparql-query, results as application/sparql-results+json.
+
+Only the standard library speaks HTTP (urllib), so nothing heavy is imported. Credentials come
+from the environment (KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD, or KG_ENDPOINT_TOKEN) or from a
+netrc file, never from the command line; messages redact URLs and scrub secrets. Transient
+failures (connection reset, timeout, HTTP 502/503/504) are retried a bounded number of times.
+
+Terms reach a query text only through `values_clause`/`values_block`, from pyoxigraph terms.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import netrc
+import os
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import (
+    Literal,
+    NamedNode,
+    Quad,
+    QueryResultsFormat,
+    RdfFormat,
+    Store,
+    Variable,
+    parse,
+    parse_query_results,
+)
+
+from kg import namespaces as ns
+from kg.build import ensure_built
+from kg.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KgEndpointError, KgProjectError
+from kg.project import Project
+from kg.query import Labeler, QueryResult, _table, bind, find_query
+
+ENV_USER = "KG_ENDPOINT_USER"
+ENV_PASSWORD = "KG_ENDPOINT_PASSWORD"
+ENV_TOKEN = "KG_ENDPOINT_TOKEN"
+ATTEMPTS = 3  # tries per request when the failure is transient
+BACKOFF_S = 0.5  # wait before the 2nd try; doubled before each further one
+DEFAULT_TIMEOUT_S = 60.0
+TRANSIENT_STATUS = frozenset({502, 503, 504})
+N_TRIPLES = "application/n-triples"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_JSON = "application/sparql-results+json"
+_LABEL = NamedNode(ns.RDFS + "label")
+_LABEL_BATCH = 1000  # IRIs per label query (one query for any result of ordinary size)
+
+Notify = Callable[[str], None] | None
+
+
+# --------------------------------------------------------------------------- URLs, credentials
+
+
+def redact(url: str) -> str:
+    """`url` without its user name and password (`http://***@host/...`), for messages."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<unreadable URL>"
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+
+
+def check_url(url: str, option: str) -> str:
+    """An http(s) URL without credentials in it; KgEndpointError otherwise."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a malformed port
+    except ValueError:
+        raise KgEndpointError(f"{option}: not a valid URL: {redact(url)}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise KgEndpointError(
+            f"{option}: expected an http:// or https:// URL with a host, got {redact(url)}"
+        )
+    if "@" in parts.netloc:
+        raise KgEndpointError(
+            f"{option}: credentials in the URL are not accepted ({redact(url)}): set "
+            f"{ENV_USER} and {ENV_PASSWORD}, or {ENV_TOKEN}, or use a netrc file"
+        )
+    if parts.fragment:
+        raise KgEndpointError(f"{option}: a URL with a #fragment cannot be an endpoint")
+    return url
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The Authorization header to send, where it comes from, and the values to scrub."""
+
+    header: str | None = None
+    source: str = "none"
+    secrets: tuple[str, ...] = ()
+
+    def scrub(self, text: str) -> str:
+        """`text` with every secret replaced by ***, for text a server sent back."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if len(secret) >= 4:  # a 1-3 character value would blank out ordinary words
+                text = text.replace(secret, "***")
+        return text
+
+
+def _basic(user: str, password: str, source: str) -> Credentials:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return Credentials(f"Basic {token}", source, (password, token, f"{user}:{password}"))
+
+
+def credentials_for(url: str, env: Mapping[str, str] | None = None) -> Credentials:
+    """Credentials for `url`: the environment first, then the netrc file (~/.netrc or $NETRC)."""
+    env = os.environ if env is None else env
+    token, user, password = env.get(ENV_TOKEN), env.get(ENV_USER), env.get(ENV_PASSWORD)
+    if token:
+        if user or password:
+            raise KgEndpointError(f"set either {ENV_TOKEN} or {ENV_USER}/{ENV_PASSWORD}, not both")
+        return Credentials(f"Bearer {token}", f"a bearer token from {ENV_TOKEN}", (token,))
+    if user or password:
+        if not (user and password):
+            missing = ENV_PASSWORD if user else ENV_USER
+            raise KgEndpointError(f"{missing} is not set (give {ENV_USER} and {ENV_PASSWORD})")
+        return _basic(user, password, f"basic auth from {ENV_USER}/{ENV_PASSWORD}")
+    path = Path(env["NETRC"]) if env.get("NETRC") else Path.home() / ".netrc"
+    if not path.is_file():
+        return Credentials()
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        entry = netrc.netrc(str(path)).authenticators(host)
+    except netrc.NetrcParseError as e:
+        # The parser's message may quote a token of the file (a password): say only where.
+        why = e.msg if "permissive" in e.msg or "owner" in e.msg else "malformed entry"
+        raise KgEndpointError(f"{path}:{e.lineno}: cannot read the netrc file: {why}") from None
+    except OSError as e:
+        raise KgEndpointError(f"cannot read the netrc file {path}: {e.strerror}") from None
+    if not entry or not entry[2]:
+        return Credentials()
+    login, _account, secret = entry
+    return _basic(login or "", secret, f"basic auth from the netrc file {path}")
+
+
+# --------------------------------------------------------------------------- HTTP with retries
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect becomes an error: credentials never follow it to another place."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+@dataclass
+class Response:
+    status: int
+    content_type: str
+    body: bytes
+    attempts: int
+
+
+def _network_problem(exc: BaseException, timeout: float) -> tuple[str, bool]:
+    """What went wrong below HTTP, and whether trying again may help."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return f"no answer within {timeout:g} s (timeout)", True
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused (is the server running, and on this port?)", False
+    if isinstance(reason, ConnectionError):  # reset, aborted, broken pipe, remote disconnected
+        return "the connection was closed before the answer (connection reset)", True
+    if isinstance(reason, http.client.IncompleteRead):
+        return "the answer was cut short", True
+    if isinstance(reason, socket.gaierror):
+        return "unknown host", False
+    if isinstance(reason, http.client.HTTPException):
+        return f"not an HTTP answer ({type(reason).__name__})", False
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror, False
+    return str(reason) or type(reason).__name__, False
+
+
+def _excerpt(body: bytes, limit: int = 300) -> str:
+    text = " ".join(body.decode("utf-8", "replace").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Client:
+    """HTTP requests to one endpoint, with credentials, a timeout and bounded retries."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        attempts: int = ATTEMPTS,
+        backoff: float = BACKOFF_S,
+        notify: Notify = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.credentials = credentials
+        self.timeout = timeout
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.notify = notify
+        self.sleep = sleep
+        self._opener = urllib.request.build_opener(_NoRedirect)
+
+    def _refused(self, status: int, what: str, where: str) -> str:
+        sent = self.credentials.header is not None
+        if status == 401:
+            if sent:
+                source = self.credentials.source
+                return f"{what}: {where} refused the credentials ({source}) (HTTP 401)"
+            return (
+                f"{what}: {where} asks for credentials (HTTP 401): set {ENV_USER} and "
+                f"{ENV_PASSWORD}, or {ENV_TOKEN}, or add the host to a netrc file"
+            )
+        with_what = f" with the credentials ({self.credentials.source})" if sent else ""
+        return (
+            f"{what}: {where} refused the request{with_what} (HTTP 403 Forbidden): a read-only "
+            "server, or credentials without that right"
+        )
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        where: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        hint: str = "",
+    ) -> Response:
+        """Send one request; retry transient failures. `what`/`where` name it in messages."""
+        problem = ""
+        for attempt in range(1, self.attempts + 1):
+            request = urllib.request.Request(url, data=body, method=method)
+            for key, value in (headers or {}).items():
+                request.add_header(key, value)
+            if self.credentials.header:
+                request.add_header("Authorization", self.credentials.header)
+            try:
+                with self._opener.open(request, timeout=self.timeout) as answer:
+                    data = answer.read()
+                    ctype = answer.headers.get("Content-Type", "")
+                    return Response(answer.status, ctype, data, attempt)
+            except urllib.error.HTTPError as e:
+                try:
+                    data = e.read()
+                except (OSError, http.client.HTTPException):
+                    data = b""
+                if e.code in (401, 403):
+                    raise KgEndpointError(self._refused(e.code, what, where)) from None
+                if 300 <= e.code < 400:
+                    target = redact(e.headers.get("Location", "elsewhere"))
+                    raise KgEndpointError(
+                        f"{what}: {where} redirects (HTTP {e.code}) to {target}: give that URL"
+                    ) from None
+                problem = f"HTTP {e.code} {e.reason}"
+                if e.code not in TRANSIENT_STATUS:
+                    said = self.credentials.scrub(_excerpt(data))
+                    message = f"{what}: {where} answered {problem}" + (f": {said}" if said else "")
+                    raise KgEndpointError(message + (f" ({hint})" if hint else "")) from None
+            except (OSError, http.client.HTTPException) as e:
+                problem, transient = _network_problem(e, self.timeout)
+                if not transient:
+                    raise KgEndpointError(f"{what}: cannot reach {where}: {problem}") from None
+            if attempt < self.attempts:
+                delay = self.backoff * 2 ** (attempt - 1)
+                if self.notify:
+                    self.notify(
+                        f"{what}: {problem}; trying again in {delay:g} s "
+                        f"(attempt {attempt + 1} of {self.attempts})"
+                    )
+                self.sleep(delay)
+        raise KgEndpointError(f"{what}: {where}: {problem} ({self.attempts} attempts)")
+
+
+# --------------------------------------------------------------------------- terms in queries
+
+
+def _term_text(term) -> str:
+    if not isinstance(term, NamedNode | Literal):
+        raise TypeError(f"only IRIs and literals can be bound in a VALUES clause, not {term!r}")
+    return str(term)
+
+
+def values_clause(bindings: Mapping[Variable | str, NamedNode | Literal]) -> str:
+    """`VALUES (?a ?b) { (<x> "y"@en) }`: one row binding each variable to its term.
+
+    This binds, it does not paste. A remote endpoint cannot take pyoxigraph substitutions, so
+    the binding travels in the query text, as SPARQL's own binding construct (a VALUES row
+    joined with the query). What is written is never the user's string: it is the RDF term
+    pyoxigraph made of it, in pyoxigraph's N-Triples serialisation, which is SPARQL term
+    syntax. A NamedNode is a validated IRI (no space, '>', '"', '{' or newline can be in it,
+    so `<…>` cannot be left); a Literal's lexical form is escaped ('"', '\\' and line breaks
+    become escapes), so its quotes cannot be closed early. A value can therefore only ever be
+    one term in the row, never query syntax. Variable names are checked by pyoxigraph too.
+    """
+    names = [str(v if isinstance(v, Variable) else Variable(v)) for v in bindings]
+    terms = [_term_text(t) for t in bindings.values()]
+    return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+
+
+def values_block(variable: Variable | str, terms: Iterable[NamedNode | Literal]) -> str:
+    """`VALUES ?v { <a> <b> }`: one row per term (same reasoning as `values_clause`)."""
+    var = variable if isinstance(variable, Variable) else Variable(variable)
+    return f"VALUES {var} {{ {' '.join(_term_text(t) for t in terms)} }}"
+
+
+# --------------------------------------------------------------------------- SPARQL protocol
+
+
+def sparql(
+    client: Client, endpoint: str, text: str, *, what: str, accept: str = SPARQL_JSON
+) -> Response:
+    """POST a query (SPARQL 1.1 Protocol, application/sparql-query)."""
+    return client.send(
+        "POST",
+        endpoint,
+        what=what,
+        where=redact(endpoint),
+        body=text.encode("utf-8"),
+        headers={"Content-Type": SPARQL_QUERY, "Accept": accept},
+        hint="is it the SPARQL query endpoint? for Oxigraph http://host:port/query",
+    )
+
+
+def _solutions(response: Response, what: str, where: str):
+    if "json" not in response.content_type:
+        raise KgEndpointError(
+            f"{what}: {where} answered {response.content_type or 'no content type'}, "
+            f"not {SPARQL_JSON}: is it a SPARQL query endpoint?"
+        )
+    try:
+        return parse_query_results(response.body, QueryResultsFormat.JSON)
+    except (SyntaxError, ValueError) as e:
+        raise KgEndpointError(f"{what}: {where} sent unreadable results: {e}") from None
+
+
+def _select(client: Client, endpoint: str, text: str, what: str) -> list:
+    return list(_solutions(sparql(client, endpoint, text, what=what), what, redact(endpoint)))
+
+
+def _union_pattern(s: str, p: str, o: str) -> str:
+    """The triple pattern in the default graph or in any named graph: right whether or not the
+    endpoint's default graph is the union of its graphs."""
+    return f"{{ {s} {p} {o} }} UNION {{ GRAPH ?anyGraph {{ {s} {p} {o} }} }}"
+
+
+def _fetch_labels(client: Client, endpoint: str, nodes: Sequence[NamedNode]) -> Store:
+    """The rdfs:label triples of `nodes`, one query (per thousand IRIs) bound with VALUES."""
+    labels = Store()
+    for i in range(0, len(nodes), _LABEL_BATCH):
+        batch = nodes[i : i + _LABEL_BATCH]
+        text = (
+            f"SELECT DISTINCT ?node ?label WHERE {{ {values_block('node', batch)} "
+            f"{_union_pattern('?node', str(_LABEL), '?label')} }}"
+        )
+        quads = [
+            Quad(sol["node"], _LABEL, sol["label"])
+            for sol in _select(client, endpoint, text, "fetching labels")
+            if isinstance(sol["node"], NamedNode) and isinstance(sol["label"], Literal)
+        ]
+        labels.extend(quads)
+    return labels
+
+
+def _remote_unknown_nodes(client: Client, endpoint: str, substitutions: dict) -> list[str]:
+    """Notes for IRI parameters that occur nowhere in the remote store (likely typos)."""
+    iris = {k: v for k, v in substitutions.items() if isinstance(v, NamedNode)}
+    if not iris:
+        return []
+    text = (
+        f"SELECT ?node WHERE {{ {values_block('node', iris.values())} FILTER EXISTS {{ "
+        f"{_union_pattern('?node', '?p', '?o')} UNION {_union_pattern('?s', '?p', '?node')} }} }}"
+    )
+    found = {sol["node"] for sol in _select(client, endpoint, text, "checking the parameters")}
+    return [
+        f"note: {ns.shorten(v.value)} (--param {k.value}) does not occur in the graph"
+        for k, v in iris.items()
+        if v not in found
+    ]
+
+
+def _iris(solutions) -> list[NamedNode]:
+    seen: dict[NamedNode, None] = {}
+    for sol in solutions:
+        for term in sol:
+            if isinstance(term, NamedNode):
+                seen[term] = None
+    return list(seen)
+
+
+def run_remote(
+    project: Project,
+    name_or_file: str,
+    params: Mapping[str, str] | None = None,
+    *,
+    endpoint: str,
+    lang: str = "en",
+    timeout: float = DEFAULT_TIMEOUT_S,
+    notify: Notify = None,
+    env: Mapping[str, str] | None = None,
+) -> QueryResult:
+    """Run a stored query on a remote SPARQL endpoint; the same result as `kg.query.run`.
+
+    The stored queries expect the union of the named graphs as the default graph (for the
+    Oxigraph server: `--union-default-graph`). No local build is needed.
+    """
+    url = check_url(endpoint, "--endpoint")
+    query = find_query(project, name_or_file)
+    substitutions = bind(query, params or {})
+    Labeler(Store(), lang)  # rejects an unknown language before any request
+    text = query.text
+    if substitutions:
+        # A trailing VALUES clause (SPARQL 1.1, 10.2.2) joins the bindings with the results.
+        text = text.rstrip("\n") + "\n" + values_clause(substitutions) + "\n"
+    client = Client(credentials_for(url, env), timeout=timeout, notify=notify)
+    where = redact(url)
+    what = f"query {query.name}"
+    answer = sparql(client, url, text, what=what, accept=f"{SPARQL_JSON}, {N_TRIPLES};q=0.9")
+    if answer.content_type.startswith(N_TRIPLES):  # CONSTRUCT or DESCRIBE
+        try:
+            triples = [q.triple for q in parse(answer.body, RdfFormat.N_TRIPLES)]
+        except SyntaxError as e:
+            raise KgEndpointError(f"{what}: {where} sent unreadable triples: {e}") from None
+        nodes = _iris([t.subject, t.predicate, t.object] for t in triples)
+        labeler = Labeler(_fetch_labels(client, url, nodes), lang)
+        columns, rows = _table(triples, query, labeler)
+    else:
+        first = _solutions(answer, what, where)
+        nodes = [] if isinstance(first, bool) or not hasattr(first, "variables") else _iris(first)
+        labeler = Labeler(_fetch_labels(client, url, nodes), lang)
+        # Read the results again (they are an iterator) now that the labels are known.
+        columns, rows = _table(_solutions(answer, what, where), query, labeler)
+    notes = _remote_unknown_nodes(client, url, substitutions)
+    return QueryResult(query, columns, rows, notes)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class GraphLoad:
+    """One named graph of the build and what became of it."""
+
+    iri: str
+    triples: int
+    body: bytes = field(repr=False)
+    status: str = "pending"  # pending | replaced | failed | not sent
+    stored: int | None = None  # triples the store holds in it afterwards, when counted
+
+    @property
+    def short(self) -> str:
+        return self.iri.removeprefix(ns.GRAPH_BASE)
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "replaced" and self.stored == self.triples
+
+
+@dataclass
+class LoadReport:
+    endpoint: str  # redacted
+    query_endpoint: str  # redacted
+    credentials: str  # where the credentials come from ("none")
+    graphs: list[GraphLoad]
+    dry_run: bool = False
+    error: str | None = None
+    interrupted: bool = False
+    counted: bool = False  # the store's counts were read
+    seconds: float = 0.0
+
+    @property
+    def replaced(self) -> list[GraphLoad]:
+        return [g for g in self.graphs if g.status == "replaced"]
+
+    @property
+    def not_replaced(self) -> list[GraphLoad]:
+        return [g for g in self.graphs if g.status != "replaced"]
+
+    @property
+    def mismatched(self) -> list[GraphLoad]:
+        return [g for g in self.graphs if self.counted and not g.verified]
+
+    @property
+    def exit_code(self) -> int:
+        if self.dry_run:
+            return EXIT_OK
+        if self.interrupted:
+            return 130
+        if self.mismatched:  # counted, and some graph differs from the build
+            return EXIT_PROBLEMS
+        return EXIT_USAGE if self.error else EXIT_OK
+
+    def _result(self, g: GraphLoad) -> str:
+        if g.status == "replaced":
+            if g.stored is None:
+                return "replaced (not counted)"
+            verdict = "ok" if g.verified else f"MISMATCH, the build has {g.triples}"
+            return f"replaced, {g.stored} in the store: {verdict}"
+        if g.status == "failed":
+            return "NOT replaced: the PUT failed"
+        return "NOT replaced: not sent"
+
+    def render_text(self) -> str:
+        width = max([len(g.iri) for g in self.graphs] + [5])
+        head = [f"{'graph':<{width}}  {'triples':>8}  {'bytes':>9}"]
+        if self.dry_run:
+            lines = [
+                f"Dry run: nothing sent. `kg load` would replace {len(self.graphs)} graph(s) at "
+                f"{self.endpoint}",
+                f"(HTTP PUT ?graph=IRI, N-Triples, UTF-8; credentials: {self.credentials}), then "
+                f"count their triples through {self.query_endpoint}.",
+                "",
+            ]
+            rows = [f"{g.iri:<{width}}  {g.triples:>8}  {len(g.body):>9}" for g in self.graphs]
+        else:
+            state = "stopped" if self.error or self.interrupted else "done"
+            lines = [
+                f"Loading {len(self.graphs)} graph(s) into {self.endpoint} ({state} in "
+                f"{self.seconds:.2f} s; HTTP PUT, N-Triples; credentials: {self.credentials})",
+                "",
+            ]
+            head[0] += "  result"
+            rows = [
+                f"{g.iri:<{width}}  {g.triples:>8}  {len(g.body):>9}  {self._result(g)}"
+                for g in self.graphs
+            ]
+        total = sum(g.triples for g in self.graphs)
+        size = sum(len(g.body) for g in self.graphs)
+        lines += ["  " + r for r in [*head, *rows, f"{'total':<{width}}  {total:>8}  {size:>9}"]]
+        lines.append("")
+        if self.dry_run:
+            return "\n".join(lines) + "\n"
+        names = ", ".join(g.short for g in self.replaced) or "none"
+        lines.append(f"Replaced {len(self.replaced)} of {len(self.graphs)}: {names}.")
+        if self.not_replaced:
+            lines.append(f"Not replaced: {', '.join(g.short for g in self.not_replaced)}.")
+            if self.replaced:
+                lines.append(
+                    "The store now mixes new and old graphs: run `kg load` again once the "
+                    "endpoint works (each PUT replaces a graph whole)."
+                )
+        elif self.counted and not self.mismatched:
+            lines.append(
+                f"Verified through {self.query_endpoint}: every graph holds as many triples as "
+                "the build."
+            )
+        elif self.mismatched:
+            lines.append(
+                f"Counted through {self.query_endpoint}: {len(self.mismatched)} graph(s) differ "
+                "from the build."
+            )
+        return "\n".join(lines) + "\n"
+
+
+def graph_payloads(data: bytes) -> list[GraphLoad]:
+    """The named graphs of the N-Quads `data` as N-Triples documents, sorted by IRI.
+
+    The quads are parsed, not loaded into a Store: the parser keeps every literal as written,
+    where a Store would canonicalise some of them. Blank nodes keep their labels within a
+    graph (each graph is its own document, so one blank node cannot span two graphs).
+    """
+    lines: dict[str, list[str]] = {}
+    for quad in parse(data, RdfFormat.N_QUADS):
+        graph = quad.graph_name
+        if not isinstance(graph, NamedNode):
+            raise KgProjectError(
+                "build/dataset.nq has triples outside the named graphs; kg load sends named "
+                "graphs only"
+            )
+        lines.setdefault(graph.value, []).append(f"{quad.triple} .\n")
+    return [
+        GraphLoad(iri, len(body), "".join(body).encode("utf-8"))
+        for iri, body in sorted(lines.items())
+    ]
+
+
+def _select_graphs(graphs: list[GraphLoad], names: Sequence[str]) -> list[GraphLoad]:
+    if not names:
+        return graphs
+    by_name = {g.iri: g for g in graphs} | {g.short: g for g in graphs}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        known = ", ".join(g.short for g in graphs)
+        raise KgEndpointError(f"unknown graph {', '.join(unknown)} (the build has: {known})")
+    wanted = {by_name[n].iri for n in names}
+    return [g for g in graphs if g.iri in wanted]
+
+
+def derive_query_endpoint(store_url: str) -> str:
+    """The SPARQL query endpoint beside a Graph Store endpoint: …/store or …/data → …/query."""
+    parts = urllib.parse.urlsplit(store_url)
+    for tail in ("/store", "/data"):  # Oxigraph: /store and /query; Fuseki: /ds/data, /ds/query
+        if parts.path.endswith(tail):
+            path = parts.path[: -len(tail)] + "/query"
+            return urllib.parse.urlunsplit(parts._replace(path=path, query=""))
+    raise KgEndpointError(
+        f"cannot tell the SPARQL query endpoint that goes with {redact(store_url)}: give "
+        "--query-endpoint URL (for Oxigraph http://host:port/query)"
+    )
+
+
+def graph_url(store_url: str, iri: str) -> str:
+    """`<store endpoint>?graph=<IRI>` (Graph Store Protocol, indirect graph identification)."""
+    joiner = "&" if urllib.parse.urlsplit(store_url).query else "?"
+    return store_url + joiner + urllib.parse.urlencode({"graph": iri})
+
+
+def count_query(iris: Iterable[str]) -> str:
+    """Triples per named graph; graph IRIs bound by a VALUES block of NamedNode terms.
+
+    Binding, not pasting: each IRI enters the text only as a validated NamedNode serialised
+    by pyoxigraph (see `values_clause`), which cannot be anything but one IRI term.
+    """
+    graphs = values_block("graph", [NamedNode(i) for i in iris])
+    return (
+        f"SELECT ?graph (COUNT(*) AS ?triples) WHERE {{ {graphs} GRAPH ?graph {{ ?s ?p ?o }} }} "
+        "GROUP BY ?graph"
+    )
+
+
+def remote_counts(client: Client, endpoint: str, iris: Sequence[str]) -> dict[str, int]:
+    """Triples the store holds in each of `iris` (0 for a graph it does not have)."""
+    counts = dict.fromkeys(iris, 0)
+    for sol in _select(client, endpoint, count_query(iris), "counting the triples"):
+        graph, triples = sol["graph"], sol["triples"]
+        if isinstance(graph, NamedNode) and isinstance(triples, Literal):
+            try:
+                counts[graph.value] = int(triples.value)
+            except ValueError:
+                raise KgEndpointError(
+                    f"counting the triples: {redact(endpoint)} sent a count that is not a "
+                    f"number: {triples.value!r}"
+                ) from None
+    return counts
+
+
+def load(
+    project: Project,
+    endpoint: str,
+    *,
+    query_endpoint: str | None = None,
+    graphs: Sequence[str] = (),
+    dry_run: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    notify: Notify = None,
+    env: Mapping[str, str] | None = None,
+    attempts: int = ATTEMPTS,
+    backoff: float = BACKOFF_S,
+) -> LoadReport:
+    """Replace the build's named graphs in the store at `endpoint` (Graph Store Protocol),
+    then count them through the SPARQL endpoint.
+
+    Mistakes found before anything is sent (bad URL, credentials half set, unknown graph)
+    raise KgEndpointError. Once sending has begun, a failure is recorded in the report
+    (`error`, and each graph's status) so it can say which graphs were replaced.
+    """
+    store_url = check_url(endpoint, "--endpoint")
+    if query_endpoint:
+        count_url = check_url(query_endpoint, "--query-endpoint")
+    else:
+        count_url = derive_query_endpoint(store_url)
+    credentials = credentials_for(store_url, env)
+    count_credentials = credentials_for(count_url, env)
+    if timeout <= 0:
+        raise KgEndpointError("--timeout must be a positive number of seconds")
+    built = ensure_built(project, notify=notify)
+    selected = _select_graphs(graph_payloads(built.dataset), graphs)
+    report = LoadReport(
+        redact(store_url), redact(count_url), credentials.source, selected, dry_run=dry_run
+    )
+    if dry_run:
+        return report
+    started = time.perf_counter()
+    client = Client(credentials, timeout=timeout, attempts=attempts, backoff=backoff, notify=notify)
+    try:
+        for g in selected:
+            g.status = "failed"  # until the store says otherwise
+            try:
+                client.send(
+                    "PUT",
+                    graph_url(store_url, g.iri),
+                    what=f"PUT of graph <{g.iri}>",
+                    where=report.endpoint,
+                    body=g.body,
+                    headers={"Content-Type": N_TRIPLES},
+                    hint="is it the Graph Store endpoint? for Oxigraph http://host:port/store",
+                )
+            except KgEndpointError as e:
+                report.error = str(e)
+                break
+            g.status = "replaced"
+        for g in selected:
+            if g.status == "pending":
+                g.status = "not sent"
+        if report.error is None and selected:
+            counter = Client(
+                count_credentials,
+                timeout=timeout,
+                attempts=attempts,
+                backoff=backoff,
+                notify=notify,
+            )
+            try:
+                counts = remote_counts(counter, count_url, [g.iri for g in selected])
+            except KgEndpointError as e:
+                report.error = f"the graphs were replaced but could not be counted: {e}"
+            else:
+                for g in selected:
+                    g.stored = counts[g.iri]
+                report.counted = True
+                if report.mismatched:
+                    report.error = (
+                        "the store holds a different number of triples than the build in "
+                        + ", ".join(g.short for g in report.mismatched)
+                    )
+    except KeyboardInterrupt:
+        report.interrupted = True
+        report.error = "interrupted"
+        for g in selected:
+            if g.status in ("pending", "failed"):
+                g.status = "not sent" if g.status == "pending" else "failed"
+    report.seconds = time.perf_counter() - started
+    return report
