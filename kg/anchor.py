@@ -225,10 +225,19 @@ def _add_evidence(out, node, article, article_id, source, start, length) -> None
     out.quads += quads
 
 
-def expand_evidence(project: Project, loaded: Loaded) -> list[Anchored]:
-    """Anchor every quote of every loaded file; raise KgAnchorError listing all problems."""
+def expand_evidence(project: Project, loaded: Loaded, *, progress=None) -> list[Anchored]:
+    """Anchor every quote of every loaded file; raise KgAnchorError listing all problems.
+
+    `progress` (a kg.progress.Progress) is advanced once per file.
+    """
     problems: list[AnchorProblem] = []
-    results = [_anchor_file(project, lf, problems) for lf in loaded.files]
+    if progress is not None:
+        progress.stage("anchor", len(loaded.files), "files")
+    results = []
+    for lf in loaded.files:
+        results.append(_anchor_file(project, lf, problems))
+        if progress is not None:
+            progress.advance()
     if problems:
         raise KgAnchorError(problems)
     return [r for r in results if r.quads]

@@ -1,7 +1,8 @@
 """The build: load → anchor evidence → infer → validate → write the cache under build/.
 
 Read-only commands call `ensure_built`, which reuses the cache while the sources are unchanged.
-rdflib, pySHACL and reasonable are imported only when a build actually runs.
+rdflib, pySHACL and reasonable are imported only when a build actually runs (and pySHACL only
+when kg's own SHACL engine cannot handle the shapes).
 """
 
 from __future__ import annotations
@@ -9,16 +10,25 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pyoxigraph import BlankNode, CanonicalizationAlgorithm, Dataset, NamedNode, Quad
+from pyoxigraph import (
+    BlankNode,
+    CanonicalizationAlgorithm,
+    Dataset,
+    NamedNode,
+    Quad,
+    RdfFormat,
+)
+from pyoxigraph import serialize as ox_serialize
 
 from kg import __version__, cache
 from kg import namespaces as ns
 from kg.anchor import Anchored, expand_evidence
 from kg.errors import KgProjectError
 from kg.load import Loaded, load_project
-from kg.project import ONTOLOGY, Project
+from kg.progress import Progress
+from kg.project import Project
 from kg.report import ValidationReport
 
 _TYPE = NamedNode(ns.RDF + "type")
@@ -34,7 +44,17 @@ class BuildResult:
     rebuilt: bool
     reason: str  # why it was rebuilt, or "" for a cache hit
     seconds: float
-    dataset: bytes | None = None  # the N-Quads, when already in memory
+    data: bytes | None = field(default=None, repr=False)  # the N-Quads, once read
+
+    @property
+    def dataset(self) -> bytes:
+        """The built N-Quads (read from build/ on first use after a cache hit)."""
+        if self.data is None:
+            data = cache.read_dataset(self.project, self.manifest)
+            if data is None:  # removed or damaged since the freshness check: rebuild
+                data = build(self.project, force=True).dataset
+            self.data = data
+        return self.data
 
     @property
     def conforms(self) -> bool:
@@ -105,17 +125,23 @@ def _labels(quads: list[Quad]) -> dict[str, str]:
     return {k: v for k, (_, v) in best.items()}
 
 
-def _nquads(dataset: Dataset) -> bytes:
-    """Canonical, sorted N-Quads: the same sources always give the same bytes."""
-    lines = sorted(f"{q} .\n" for q in dataset)
-    return "".join(lines).encode("utf-8")
+def _nquads(quads: list[Quad]) -> tuple[bytes, Counter]:
+    """Canonical, sorted N-Quads (the same sources always give the same bytes), and the number
+    of distinct quads per graph."""
+    lines = set(ox_serialize(quads, format=RdfFormat.N_QUADS).decode("utf-8").splitlines())
+    ordered = sorted(lines)
+    counts: Counter = Counter()
+    for line in ordered:
+        # The graph name is the last IRI of the line: `... <graph> .`
+        counts[line[line.rindex(" <", 0, len(line) - 2) + 2 : -3]] += 1
+    return ("\n".join(ordered) + "\n").encode("utf-8") if ordered else b"", counts
 
 
 def _has_blank_nodes(quads: list[Quad]) -> bool:
     return any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in quads)
 
 
-def _run(project: Project, reason: str, started: float) -> BuildResult:
+def _run(project: Project, reason: str, started: float, progress: Progress) -> BuildResult:
     from kg import reason as reasoning
     from kg import validate as validation
 
@@ -123,33 +149,41 @@ def _run(project: Project, reason: str, started: float) -> BuildResult:
     stamps_before = {f.rel: f.path.stat() for f in inputs}
     hashes = {f.rel: cache.sha256_file(f.path) for f in inputs}
 
-    loaded = load_project(project)
-    anchored = expand_evidence(project, loaded)
+    loaded = load_project(project, progress=progress)
+    anchored = expand_evidence(project, loaded, progress=progress)
     asserted = list(loaded.quads()) + [q for a in anchored for q in a.quads]
 
-    inferred = reasoning.infer(reasoning.asserted_triples(asserted))
+    progress.stage("infer", len(asserted), "triples")
+    # The union of all graphs, ontology included: what OWL RL and SHACL both work on.
+    triples = reasoning.asserted_triples(asserted)
+    inferred = reasoning.infer(triples)
+    progress.advance(len(asserted))
 
-    ontology_graph = NamedNode(ns.GRAPH_ONTOLOGY)
+    progress.stage("validate", None, "shapes")
     report = validation.validate(
-        (q.triple for q in asserted if q.graph_name != ontology_graph),
-        (q.triple for lf in loaded.files if lf.source.kind == ONTOLOGY for q in lf.quads),
+        triples,
         (q.triple for lf in loaded.shapes for q in lf.quads),
         defined_in=_defined_in(loaded, anchored),
         labels=_labels(asserted),
         shapes_files=[lf.source.rel for lf in loaded.shapes],
+        progress=progress.advance,
     )
+    del triples
 
+    progress.stage("write", None, "quads")
     inferred_graph = NamedNode(ns.GRAPH_INFERRED)
     all_quads = asserted + [
         Quad(t.subject, t.predicate, t.object, inferred_graph) for t in inferred
     ]
-    dataset = Dataset(all_quads)
     if _has_blank_nodes(all_quads):
         # Parsing gave blank nodes random ids; canonical labels make the output reproducible.
+        dataset = Dataset(all_quads)
         dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
-    data = _nquads(dataset)
+        all_quads = list(dataset)
+    data, counts = _nquads(all_quads)
+    del all_quads
+    progress.advance(sum(counts.values()))
 
-    counts = Counter(q.graph_name.value for q in dataset)
     manifest = {
         "format": cache.FORMAT_VERSION,
         "generator": f"kg {__version__}",
@@ -157,7 +191,7 @@ def _run(project: Project, reason: str, started: float) -> BuildResult:
         "dataset": {
             "file": cache.DATASET,
             "sha256": cache.sha256_bytes(data),
-            "quads": len(dataset),
+            "quads": sum(counts.values()),
         },
         "graphs": dict(sorted(counts.items())),
         "evidence": sum(len(a.evidence) for a in anchored),
@@ -171,19 +205,23 @@ def _run(project: Project, reason: str, started: float) -> BuildResult:
         cache.write_cache(project, data, manifest, stamps)
     except OSError as e:
         raise KgProjectError(f"cannot write the cache in {project.build_dir}: {e}") from None
+    progress.end()
     return BuildResult(
         project=project,
         manifest=manifest,
         rebuilt=True,
         reason=reason,
         seconds=time.perf_counter() - started,
-        dataset=data,
+        data=data,
     )
 
 
-def build(project: Project, *, force: bool = False) -> BuildResult:
+def build(
+    project: Project, *, force: bool = False, progress: Progress | None = None
+) -> BuildResult:
     """Build the project into build/, or reuse the cache when no source changed.
 
+    `progress` shows the stages of a rebuild (on a terminal; see kg.progress).
     Raises KgInputError (unreadable or malformed file) or KgAnchorError (evidence problems);
     in both cases the previous cache is left untouched. A non-conforming build is still
     written (queries work on it); `BuildResult.conforms` says whether it conforms.
@@ -192,17 +230,25 @@ def build(project: Project, *, force: bool = False) -> BuildResult:
     manifest = None if force else cache.read_manifest(project)
     fresh = cache.check_fresh(project, manifest) if not force else None
     if fresh is not None and fresh.fresh:
+        if cache.dataset_trusted(project, manifest):  # read lazily, if at all
+            return BuildResult(project, manifest, False, "", time.perf_counter() - started)
         data = cache.read_dataset(project, manifest)
         if data is not None:
+            cache.remember_dataset(project, manifest)
             return BuildResult(project, manifest, False, "", time.perf_counter() - started, data)
         fresh = cache.Freshness(False, "build/dataset.nq is missing or damaged")
     reason = "forced" if force else fresh.reason
-    return _run(project, reason, started)
+    progress = progress if progress is not None else Progress.quiet()
+    try:
+        return _run(project, reason, started, progress)
+    finally:
+        progress.end()
 
 
 def ensure_built(project: Project, *, notify: Callable[[str], None] | None = None) -> BuildResult:
     """The current build, rebuilding first if a source changed (for read-only commands)."""
-    result = build(project)
+    # A read-only command that must rebuild first shows the build's progress on a terminal.
+    result = build(project, progress=Progress.auto() if notify is not None else None)
     if result.rebuilt and notify is not None:
         notify(f"rebuilt the cache ({result.reason}) in {result.seconds:.2f} s")
         if not result.conforms:

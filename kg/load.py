@@ -76,8 +76,19 @@ def _syntax_error(e: SyntaxError, rel: str) -> KgInputError:
     return KgInputError(f"Turtle syntax error: {message}", file=rel, line=line, column=column)
 
 
-def load_project(project: Project) -> Loaded:
-    """Parse every dataset and shapes file of the project (stops at the first broken file)."""
-    files = [parse_file(s) for s in project.rdf_files()]
-    shapes = [parse_file(s) for s in project.shapes_files()]
+def load_project(project: Project, *, progress=None) -> Loaded:
+    """Parse every dataset and shapes file of the project (stops at the first broken file).
+
+    `progress` (a kg.progress.Progress) is advanced once per file.
+    """
+    sources = project.rdf_files()
+    shape_sources = project.shapes_files()
+    if progress is not None:
+        progress.stage("load", len(sources) + len(shape_sources), "files")
+    files, shapes = [], []
+    for target, group in ((files, sources), (shapes, shape_sources)):
+        for s in group:
+            target.append(parse_file(s))
+            if progress is not None:
+                progress.advance()
     return Loaded(files=files, shapes=shapes)

@@ -1,20 +1,27 @@
-"""OWL RL closure with `reasonable`; only the new, non-trivial triples are kept.
+"""OWL RL closure; only the new, non-trivial triples are kept.
 
 The inferred graph is the closure minus everything asserted, minus noise that says nothing
 about the domain: `?x a owl:Thing`, reflexive owl:sameAs, literal subjects, and statements about
 the RDF, RDFS, OWL and XSD vocabularies themselves.
+
+Two engines compute the same closure. `reasonable` (Rust) computes it over the whole graph,
+but converting a million triples to rdflib terms and back costs more than the reasoning. When
+the schema uses only rdfs:subClassOf, rdfs:subPropertyOf, rdfs:domain, rdfs:range and
+owl:inverseOf, and the data adds no schema, the closure splits: reasonable closes the schema
+alone (small, and cached per schema), and the instance triples are closed here in Python by
+the OWL RL rules those axioms trigger (cax-sco, prp-spo1, prp-dom, prp-rng, prp-inv1/2). Any
+other construct falls back to reasonable on everything. `KG_REASONER=reasonable` forces it.
+tests/test_benchmark_equivalence.py checks that both agree (and agree with owlrl).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
-import reasonable
-from pyoxigraph import NamedNode, Quad, Triple
-from rdflib import Literal as RdflibLiteral
+from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from kg import namespaces as ns
-from kg.rdfterms import TermMap
 
 _TYPE = NamedNode(ns.RDF + "type")
 _THING = NamedNode(ns.OWL + "Thing")
@@ -41,6 +48,11 @@ def closure(triples: set[Triple]) -> set[Triple]:
 
     reasonable makes no assumption about what is loaded: the ontology must be among `triples`.
     """
+    import reasonable
+    from rdflib import Literal as RdflibLiteral
+
+    from kg.rdfterms import TermMap
+
     terms = TermMap()
     reasoner = reasonable.PyReasoner()
     reasoner.from_graph(terms.triples_to_rdflib(sorted(triples, key=str)))
@@ -54,7 +66,168 @@ def closure(triples: set[Triple]) -> set[Triple]:
     }
 
 
-def infer(asserted: set[Triple]) -> list[Triple]:
+ENGINES = ("kg", "reasonable")
+
+_SUBCLASS = NamedNode(ns.RDFS + "subClassOf")
+_SUBPROP = NamedNode(ns.RDFS + "subPropertyOf")
+_DOMAIN = NamedNode(ns.RDFS + "domain")
+_RANGE = NamedNode(ns.RDFS + "range")
+_INVERSE = NamedNode(ns.OWL + "inverseOf")
+_SCHEMA_PREDICATES = {_SUBCLASS, _SUBPROP, _DOMAIN, _RANGE, _INVERSE}
+# Declarations the split handles (they trigger no instance rule beyond the axioms above).
+_SCHEMA_TYPES = {
+    NamedNode(ns.OWL + x) for x in ("Class", "ObjectProperty", "DatatypeProperty",
+                                    "AnnotationProperty", "Ontology")
+} | {NamedNode(ns.RDFS + "Class"), NamedNode(ns.RDF + "Property")}  # fmt: skip
+# W3C predicates that carry no OWL RL semantics of their own.
+_PLAIN_W3C = {NamedNode(ns.RDFS + x) for x in ("label", "comment", "seeAlso", "isDefinedBy")} | {
+    NamedNode(ns.OWL + "versionInfo")
+}
+_THING_TYPES = {_THING}
+
+
+class _NotSplittable(Exception):
+    pass
+
+
+def engine_name(engine: str | None = None) -> str:
+    name = engine or os.environ.get("KG_REASONER") or "kg"
+    if name not in ENGINES:
+        raise ValueError(f"unknown reasoner {name!r} (use one of {', '.join(ENGINES)})")
+    return name
+
+
+def infer(asserted: set[Triple], *, engine: str | None = None) -> list[Triple]:
     """Triples entailed by `asserted` (ontology and data together) that are new and not noise."""
-    new = closure(asserted) - asserted
+    full = None
+    if engine_name(engine) == "kg":
+        try:
+            full = _split_closure(asserted)
+        except _NotSplittable:
+            full = None
+    if full is None:
+        full = closure(asserted)
+    new = full - asserted
     return sorted((t for t in new if not is_noise(t)), key=str)
+
+
+_TBOX_CACHE: dict[frozenset, set[Triple]] = {}
+
+
+def _schema_closure(schema: frozenset) -> set[Triple]:
+    got = _TBOX_CACHE.get(schema)
+    if got is None:
+        got = _TBOX_CACHE[schema] = closure(set(schema))
+    return got
+
+
+def _split_closure(asserted: set[Triple]) -> set[Triple]:
+    """The closure as schema closure (reasonable) + instance rules (here), or _NotSplittable."""
+    schema, rest = set(), []
+    w3c = ns.W3C_NAMESPACES
+    for t in asserted:
+        p = t.predicate
+        if p in _SCHEMA_PREDICATES:
+            if not isinstance(t.subject, NamedNode) or not isinstance(t.object, NamedNode):
+                raise _NotSplittable("schema axiom on a blank node or literal")
+            schema.add(t)
+        elif p == _TYPE:
+            o = t.object
+            if o in _SCHEMA_TYPES:
+                schema.add(t)
+            elif isinstance(o, NamedNode) and o.value.startswith(w3c) and o not in _THING_TYPES:
+                raise _NotSplittable(f"type {o}")
+            else:
+                rest.append(t)
+        elif p.value.startswith(w3c) and p not in _PLAIN_W3C:
+            raise _NotSplittable(f"predicate {p}")
+        else:
+            rest.append(t)
+    tbox = _schema_closure(frozenset(schema))
+
+    supers: dict[NamedNode, set] = {}
+    sub_props: dict[NamedNode, set] = {}
+    domains: dict[NamedNode, set] = {}
+    ranges: dict[NamedNode, set] = {}
+    inverses: dict[NamedNode, set] = {}
+    for t in tbox:
+        p = t.predicate
+        if p == _SUBCLASS:
+            supers.setdefault(t.subject, set()).add(t.object)
+        elif p == _SUBPROP:
+            sub_props.setdefault(t.subject, set()).add(t.object)
+        elif p == _DOMAIN:
+            domains.setdefault(t.subject, set()).add(t.object)
+        elif p == _RANGE:
+            ranges.setdefault(t.subject, set()).add(t.object)
+        elif p == _INVERSE:
+            inverses.setdefault(t.subject, set()).add(t.object)
+            inverses.setdefault(t.object, set()).add(t.subject)
+    for p, sups in sub_props.items():
+        for q in sups:
+            if q in _SCHEMA_PREDICATES or q == _TYPE or q.value.startswith(w3c):
+                raise _NotSplittable(f"{p} is a subproperty of {q}")
+
+    def closed(start, edges) -> frozenset:
+        seen, todo = {start}, [start]
+        while todo:
+            for n in edges.get(todo.pop(), ()):
+                if n not in seen:
+                    seen.add(n)
+                    todo.append(n)
+        return frozenset(seen)
+
+    class_sups: dict = {}
+    prop_sups: dict = {}
+
+    def classes_of(c):
+        got = class_sups.get(c)
+        if got is None:
+            got = class_sups[c] = closed(c, supers)
+        return got
+
+    # What one triple with predicate p entails directly: (p', inverse?, domain types, range types)
+    plans: dict = {}
+
+    def plan(p):
+        got = plans.get(p)
+        if got is None:
+            ps = prop_sups.get(p)
+            if ps is None:
+                ps = prop_sups[p] = closed(p, sub_props)
+            inv = {q for pp in ps for q in inverses.get(pp, ())}
+            dom = {c for pp in ps for d in domains.get(pp, ()) for c in classes_of(d)}
+            rng = {c for pp in ps for r in ranges.get(pp, ()) for c in classes_of(r)}
+            got = plans[p] = (tuple(ps - {p}), tuple(inv), tuple(dom), tuple(rng))
+        return got
+
+    out: set[Triple] = set(tbox)
+    out.update(asserted)
+    todo = list(rest)
+    add = out.add
+    while todo:
+        t = todo.pop()
+        s, p, o = t.subject, t.predicate, t.object
+        if p == _TYPE:
+            for c in classes_of(o):
+                n = Triple(s, _TYPE, c)
+                if n not in out:
+                    add(n)
+                    if c in _SCHEMA_TYPES:
+                        raise _NotSplittable(f"the data declares {s} a {c}")
+            continue
+        sups, inv, dom, rng = plan(p)
+        new = [Triple(s, q, o) for q in sups]
+        if not isinstance(o, Literal):
+            new += [Triple(o, q, s) for q in inv]
+            new += [Triple(o, _TYPE, c) for c in rng]
+        new += [Triple(s, _TYPE, c) for c in dom]
+        for n in new:
+            if n not in out:
+                add(n)
+                if n.predicate == _TYPE:
+                    if n.object in _SCHEMA_TYPES and Triple(n.subject, _TYPE, n.object) not in tbox:
+                        raise _NotSplittable(f"the data makes {n.subject} a {n.object}")
+                else:
+                    todo.append(n)
+    return out

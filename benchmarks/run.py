@@ -1,0 +1,750 @@
+#!/usr/bin/env python3
+"""Benchmark every stage of the kg pipeline against the reference stack, on the same data.
+
+    python benchmarks/run.py --sizes 10k,100k,1m --runs 3 -o benchmarks/results.md
+
+For each size a synthetic corpus (benchmarks/synth.py) is generated and built once; then each
+stage is measured on it with the project's engines and with the reference stack:
+
+| stage | project (kg) | reference |
+|---|---|---|
+| load | pyoxigraph parse (kg.load) | rdflib parse |
+| anchor | kg.anchor | (project code on both stacks) |
+| infer | kg.reason (schema by reasonable, instances by rules) | owlrl |
+| validate | kg.shacl | pySHACL |
+| query NAME | pyoxigraph (kg.query.execute) | rdflib SPARQL |
+| export Turtle / JSON-LD | kg.export | rdflib serialisers |
+| build | `kg build --force` | rdflib + anchoring + owlrl + pySHACL + rdflib N-Quads |
+
+Each stage runs in a worker process that prepares the stage's input once, then forks a fresh
+child per run: the child measures the stage alone (wall time) and its peak memory (ru_maxrss,
+inputs included). A child still running after the limit is killed and the stage is reported as
+"over N s". Full builds run as fresh `python` processes. The table gives medians.
+
+At the smallest size the script also checks that the fast engines give the reference's results
+(inferred triples, validation results, query answers) and reports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import synth  # noqa: E402
+
+GRAPH_ONTOLOGY = "https://w3id.org/oman-talks/graph/ontology"
+
+
+# ------------------------------------------------------------------------------------------
+# Worker side: prepare inputs once, fork a child per measured run
+
+
+def _measure(fn, limit: float) -> dict:
+    """Run fn() in a forked child; its wall time and peak RSS, or {"over": limit}."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(r)
+        try:
+            started = time.perf_counter()
+            extra = fn()
+            seconds = time.perf_counter() - started
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            out = {"seconds": seconds, "rss_kb": rss, "extra": extra}
+        except BaseException as e:  # report, never raise out of a fork
+            out = {"error": f"{type(e).__name__}: {e}"[:300]}
+        os.write(w, json.dumps(out, default=str).encode())
+        os.close(w)
+        os._exit(0)
+    os.close(w)
+    deadline = time.monotonic() + limit
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(r)
+            return {"over": limit}
+        ready, _, _ = select.select([r], [], [], min(left, 1.0))
+        if ready:
+            chunk = os.read(r, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    return json.loads(b"".join(chunks) or b'{"error": "no result"}')
+
+
+def _runs(name: str, fn, runs: int, limit: float, out: dict) -> None:
+    got = []
+    for _ in range(runs):
+        m = _measure(fn, limit)
+        got.append(m)
+        if "over" in m or "error" in m:
+            break  # no point in waiting again
+    out[name] = got
+
+
+def _project_inputs(root: Path):
+    from kg import reason
+    from kg.anchor import expand_evidence
+    from kg.load import load_project
+    from kg.project import locate
+
+    project = locate(root)
+    loaded = load_project(project)
+    anchored = expand_evidence(project, loaded)
+    quads = [*loaded.quads(), *(q for a in anchored for q in a.quads)]
+    triples = reason.asserted_triples(quads)
+    shapes = [q.triple for lf in loaded.shapes for q in lf.quads]
+    return project, loaded, anchored, triples, shapes
+
+
+def _rdflib_graph(triples):
+    from kg.rdfterms import TermMap
+
+    return TermMap().graph(triples)
+
+
+def _query_params(root: Path) -> dict[str, str]:
+    return {"node": "a000000-demand-0"}
+
+
+def worker(group: str, engine: str, root: Path, runs: int, limit: float) -> dict:
+    out: dict = {}
+    if group == "load":
+        if engine == "kg":
+            from kg.load import load_project
+            from kg.project import locate
+
+            _runs("load", lambda: len(list(load_project(locate(root)).quads())), runs, limit, out)
+        else:
+            from rdflib import Dataset
+
+            from kg.project import locate
+
+            def load_rdflib():
+                ds = Dataset()
+                for s in locate(root).rdf_files():
+                    ds.graph(s.graph).parse(s.path, format="turtle")
+                return len(ds)
+
+            _runs("load", load_rdflib, runs, limit, out)
+    elif group == "pipeline":
+        project, loaded, anchored, triples, shapes = _project_inputs(root)
+        if engine == "kg":
+            from kg import reason, validate
+            from kg.anchor import expand_evidence
+
+            _runs("anchor", lambda: len(expand_evidence(project, loaded)), runs, limit, out)
+            _runs("infer", lambda: len(reason.infer(triples)), runs, limit, out)
+
+            def run_validate():
+                report = validate.validate(
+                    triples, shapes, defined_in={}, labels={}, shapes_files=["shapes"]
+                )
+                return {"conforms": report.conforms, "results": len(report.results)}
+
+            _runs("validate", run_validate, runs, limit, out)
+        else:
+            graph = _rdflib_graph(triples)
+            shapes_graph = _rdflib_graph(shapes)
+
+            def run_owlrl():
+                import owlrl
+
+                owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+                return len(graph)
+
+            def run_pyshacl():
+                import pyshacl
+
+                conforms, _, _ = pyshacl.validate(
+                    graph,
+                    shacl_graph=shapes_graph,
+                    inference="none",
+                    advanced=True,
+                    allow_warnings=True,
+                    allow_infos=True,
+                    inplace=True,
+                )
+                return {"conforms": bool(conforms)}
+
+            _runs("infer", run_owlrl, runs, limit, out)
+            _runs("validate", run_pyshacl, runs, limit, out)
+    elif group == "queries":
+        data = (root / "build" / "dataset.nq").read_bytes()
+        from kg.project import locate
+        from kg.query import list_queries
+
+        queries = list_queries(locate(root))
+        params = _query_params(root)
+        if engine == "kg":
+            from kg.query import execute, open_store
+
+            store = open_store(data)
+            for q in queries:
+                p = {x.name: params[x.name] for x in q.params}
+                _runs(f"query {q.name}", lambda q=q, p=p: len(execute(store, q, p).rows), runs,
+                      limit, out)  # fmt: skip
+        else:
+            from rdflib import Dataset, URIRef
+
+            from kg.query import param_value
+
+            ds = Dataset(default_union=True)
+            ds.parse(data=data, format="nquads")
+            del data
+
+            def rdflib_query(text, init):
+                try:
+                    return len(list(ds.query(text, initBindings=init)))
+                except TypeError:
+                    # rdflib's ORDER BY fails on unbound sort keys: answer without the order.
+                    head, sep, tail = text.rpartition("ORDER BY")
+                    return {"unordered": len(list(ds.query(head, initBindings=init)))}
+
+            for q in queries:
+                init = {x.name: URIRef(param_value(x, params[x.name]).value) for x in q.params}
+                _runs(f"query {q.name}", lambda q=q, init=init: rdflib_query(q.text, init), runs,
+                      limit, out)  # fmt: skip
+    elif group == "export":
+        if engine == "kg":
+            from kg.export import export_project
+            from kg.project import locate
+
+            project = locate(root)
+            for fmt in ("turtle", "jsonld"):
+                target = Path(tempfile.mkdtemp()) / f"out.{fmt}"
+                _runs(f"export {fmt}", lambda fmt=fmt, target=target: len(export_project(
+                      project, format=fmt, output=str(target)).data), runs, limit, out)  # fmt: skip
+        else:
+            from rdflib import Dataset
+
+            ds = Dataset(default_union=True)
+            ds.parse(root / "build" / "dataset.nq", format="nquads")
+
+            def turtle():
+                from rdflib import Graph
+
+                g = Graph()
+                for t in ds.triples((None, None, None)):
+                    g.add(t)
+                return len(g.serialize(format="turtle"))
+
+            _runs("export turtle", turtle, runs, limit, out)
+            _runs("export jsonld", lambda: len(ds.serialize(format="json-ld")), runs, limit, out)
+    else:
+        raise SystemExit(f"unknown group {group}")
+    return out
+
+
+def reference_build(root: Path) -> int:
+    """The whole pipeline on the reference stack: rdflib parse, anchoring (project code on
+    rdflib-parsed data is not possible: it runs on pyoxigraph terms, as in kg), owlrl, pySHACL,
+    rdflib N-Quads output."""
+    import owlrl
+    import pyshacl
+    from rdflib import Dataset, Graph
+
+    from kg.anchor import expand_evidence
+    from kg.load import load_project
+    from kg.project import locate
+    from kg.rdfterms import TermMap
+
+    project = locate(root)
+    ds = Dataset()
+    for s in project.rdf_files():
+        ds.graph(s.graph).parse(s.path, format="turtle")
+    shapes = Graph()
+    for s in project.shapes_files():
+        shapes.parse(s.path, format="turtle")
+    loaded = load_project(project)
+    anchored = expand_evidence(project, loaded)
+    terms = TermMap()
+    for a in anchored:
+        g = ds.graph(a.file.source.graph)
+        for q in a.quads:
+            g.add((terms.to_rdflib(q.subject), terms.to_rdflib(q.predicate),
+                   terms.to_rdflib(q.object)))  # fmt: skip
+    union = Graph()
+    for s, p, o, _g in ds.quads((None, None, None, None)):
+        union.add((s, p, o))
+    closed = Graph()
+    closed += union
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
+    inferred = ds.graph("https://w3id.org/oman-talks/graph/inferred")
+    for t in closed:
+        if t not in union:
+            inferred.add(t)
+    pyshacl.validate(union, shacl_graph=shapes, inference="none", advanced=True,
+                     allow_warnings=True, allow_infos=True, inplace=True)  # fmt: skip
+    data = ds.serialize(format="nquads")
+    (root / "build").mkdir(exist_ok=True)
+    (root / "build" / "reference.nq").write_text(data, encoding="utf-8")
+    return len(data)
+
+
+# ------------------------------------------------------------------------------------------
+# Driver side
+
+
+def _python() -> list[str]:
+    return [sys.executable, "-X", "faulthandler", str(Path(__file__).resolve())]
+
+
+def run_worker(group, engine, root, runs, limit, timeout) -> dict:
+    cmd = [*_python(), "--worker", group, "--engine", engine, "--project", str(root),
+           "--runs", str(runs), "--limit", str(limit)]  # fmt: skip
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"_error": f"worker over {timeout:.0f} s"}
+    if done.returncode != 0:
+        return {"_error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def timed_process(cmd: list[str], limit: float, cwd: Path | None = None) -> dict:
+    """Wall time and peak RSS of a fresh process, or {"over": limit}."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = started + limit
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            seconds = time.perf_counter() - started
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.returncode not in (0, 1):
+                return {"error": (proc.stderr.read() or b"").decode()[-300:]}
+            return {"seconds": seconds, "rss_kb": usage.ru_maxrss}
+        if time.perf_counter() > deadline:
+            proc.kill()
+            proc.wait()
+            return {"over": limit}
+        time.sleep(0.005)
+
+
+def _median(ms: list[dict]) -> dict:
+    if not ms:
+        return {"missing": True}
+    bad = [m for m in ms if "over" in m or "error" in m]
+    if bad:
+        return bad[0]
+    return {
+        "seconds": statistics.median(m["seconds"] for m in ms),
+        "rss_kb": max(m["rss_kb"] for m in ms),
+        "n": len(ms),
+        "extra": ms[-1].get("extra"),
+    }
+
+
+def _kg_cmd() -> list[str]:
+    return [sys.executable, "-m", "kg"]
+
+
+def bench_size(size: str, workdir: Path, runs: int, ref_runs: int, limit: float,
+               query_limit: float, build_limit: float, log) -> dict:  # fmt: skip
+    root = workdir / f"corpus-{size}"
+    if not (root / "data").is_dir():
+        log(f"[{size}] generating {synth.SIZES[size]} articles")
+        synth.generate(root, synth.SIZES[size], seed=1)
+    log(f"[{size}] building once")
+    first = timed_process([*_kg_cmd(), "--project", str(root), "build"], 3600)
+    if "error" in first:
+        raise SystemExit(f"build failed at {size}: {first['error']}")
+    manifest = json.loads((root / "build" / "manifest.json").read_text())
+    result: dict = {
+        "size": size,
+        "articles": synth.SIZES[size],
+        "triples": manifest["dataset"]["quads"],
+        "asserted": manifest["dataset"]["quads"] - manifest["inferred"],
+        "inferred": manifest["inferred"],
+        "conforms": manifest["conforms"],
+        "stages": {},
+    }
+    stages = result["stages"]
+
+    def record(engine: str, got: dict) -> None:
+        if "_error" in got:
+            log(f"[{size}] {engine} worker failed: {got['_error']}")
+            return
+        for name, ms in got.items():
+            stages.setdefault(name, {})[engine] = _median(ms)
+            log(f"[{size}] {engine:9} {name:24} {_fmt_time(stages[name][engine])}")
+
+    for group, lim in (("load", limit), ("pipeline", limit), ("queries", query_limit),
+                       ("export", limit)):  # fmt: skip
+        record("kg", run_worker(group, "kg", root, runs, lim, timeout=7200))
+        record("reference", run_worker(group, "reference", root, ref_runs, lim, timeout=7200))
+
+    builds = [timed_process([*_kg_cmd(), "--project", str(root), "build", "--force"], 3600)
+              for _ in range(runs)]  # fmt: skip
+    stages.setdefault("build (full)", {})["kg"] = _median(builds)
+    ref = [timed_process([*_python(), "--reference-build", str(root)], build_limit)
+           for _ in range(ref_runs)]  # fmt: skip
+    stages["build (full)"]["reference"] = _median(ref)
+    noop_cmd = [*_kg_cmd(), "--project", str(root), "build"]
+    noop = [timed_process(noop_cmd, 600) for _ in range(max(runs, 5))]
+    stages.setdefault("build (nothing changed)", {})["kg"] = _median(noop)
+    for name in ("build (full)", "build (nothing changed)"):
+        for engine, m in stages[name].items():
+            log(f"[{size}] {engine:9} {name:24} {_fmt_time(m)}")
+    return result
+
+
+def bench_seed(workdir: Path, runs: int, log) -> dict:
+    """On the shipped project: cold `kg query us-demands`, `kg build` with nothing changed."""
+    import shutil
+
+    root = workdir / "seed"
+    if not root.is_dir():
+        root.mkdir(parents=True)
+        for part in ("ontology", "data", "queries"):
+            shutil.copytree(REPO / part, root / part)
+    timed_process([*_kg_cmd(), "--project", str(root), "build"], 600)
+    kg = [str(Path(sys.executable).with_name("kg"))]
+    if not Path(kg[0]).exists():
+        kg = _kg_cmd()
+    n = max(runs, 7)
+    query = [timed_process([*kg, "query", "us-demands"], 60, cwd=root) for _ in range(n)]
+    noop = [timed_process([*kg, "build"], 60, cwd=root) for _ in range(n)]
+    full = [timed_process([*kg, "build", "--force"], 600, cwd=root) for _ in range(runs)]
+    out = {
+        "kg query us-demands (cold process)": _median(query),
+        "kg build (nothing changed)": _median(noop),
+        "kg build --force": _median(full),
+    }
+    for name, m in out.items():
+        log(f"[seed] {name:36} {_fmt_time(m)}")
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Equivalence checks (smallest size)
+
+
+def check(root: Path) -> list[tuple[str, bool, str]]:
+    import logging
+
+    logging.disable(logging.CRITICAL)  # rdflib logs every ill-typed literal of the test cases
+    from pyoxigraph import NamedNode, Triple, Variable
+
+    from kg import namespaces as ns
+    from kg import reason, validate
+    from kg.query import list_queries, open_store, param_value
+
+    project, loaded, anchored, triples, shapes = _project_inputs(root)
+    out = []
+
+    fast = reason.infer(triples, engine="kg")
+    ref = reason.infer(triples, engine="reasonable")
+    out.append(("inferred triples: kg.reason = reasonable on the whole graph", fast == ref,
+                f"{len(fast)} triples"))  # fmt: skip
+
+    import owlrl
+    from rdflib import Literal as RLiteral
+
+    from kg.rdfterms import TermMap
+
+    def abox(t):
+        s = t.subject
+        if not isinstance(s, NamedNode) or s.value.startswith(ns.W3C_NAMESPACES):
+            return False
+        return t.predicate.value == ns.RDF + "type" or not t.predicate.value.startswith(
+            ns.W3C_NAMESPACES
+        )
+
+    terms = TermMap()
+    graph = terms.graph(triples)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    closed = {
+        Triple(terms.to_oxigraph(s), terms.to_oxigraph(p), terms.to_oxigraph(o))
+        for s, p, o in graph
+        if not isinstance(s, RLiteral)
+    }
+    owl = {t for t in closed - triples if not reason.is_noise(t) and abox(t)}
+    mine = {t for t in fast if abox(t)}
+    out.append(("inferred instance triples: kg.reason = owlrl", owl == mine,
+                f"{len(mine)} triples; differences {len(owl ^ mine)}"))  # fmt: skip
+
+    kw = {"defined_in": {}, "labels": {}, "shapes_files": ["shapes"]}
+    a = validate.validate(triples, shapes, engine="kg", **kw)
+    b = validate.validate(triples, shapes, engine="pyshacl", **kw)
+    same = a.conforms == b.conforms and set(a.results) == set(b.results)
+    out.append(("validation: kg.shacl = pySHACL (conforming corpus)", same,
+                f"conforms {a.conforms}, {len(a.results)} results"))  # fmt: skip
+
+    sys.path.insert(0, str(REPO / "tests"))
+    try:
+        import test_benchmark_equivalence as tbe
+
+        data, shapes2, cases = tbe._failing_corpus()
+        a = validate.validate(data, shapes2, engine="kg", **kw)
+        b = validate.validate(data, shapes2, engine="pyshacl", **kw)
+        out.append((f"validation: kg.shacl = pySHACL (every failing case of test_shapes, {cases})",
+                    set(a.results) == set(b.results), f"{len(a.results)} results"))  # fmt: skip
+    except ImportError as e:
+        out.append(("validation on failing cases", False, f"not run: {e}"))
+
+    from rdflib import Dataset, URIRef
+
+    data = (root / "build" / "dataset.nq").read_bytes()
+    store = open_store(data)
+    ds = Dataset(default_union=True)
+    ds.parse(data=data, format="nquads")
+    params = _query_params(root)
+    for q in list_queries(project):
+        head, sep, tail = q.text.rpartition("ORDER BY")
+        text = head if sep and "}" not in tail else q.text
+        terms_ = {x.name: param_value(x, params[x.name]) for x in q.params}
+        subs = {Variable(k): v for k, v in terms_.items()}
+        fast_rows = sorted(
+            (tuple(x.value if x is not None else None for x in sol) for sol in store.query(
+                text, use_default_graph_as_union=True, substitutions=subs)), key=str)  # fmt: skip
+        try:
+            slow_rows = sorted(
+                (tuple(str(x) if x is not None else None for x in row) for row in ds.query(
+                    text, initBindings={k: URIRef(v.value) for k, v in terms_.items()})),
+                key=str)  # fmt: skip
+            note = f"{len(fast_rows)} rows"
+        except Exception as e:  # rdflib failing is a finding, not a crash
+            slow_rows, note = None, f"rdflib failed: {type(e).__name__}"
+        out.append((f"query {q.name}: pyoxigraph = rdflib SPARQL", fast_rows == slow_rows, note))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Report
+
+
+def _fmt_time(m: dict) -> str:
+    if "over" in m:
+        return f"over {m['over']:.0f} s"
+    if "error" in m:
+        return "error"
+    if "missing" in m:
+        return "—"
+    s = m["seconds"]
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def _fmt_mem(m: dict) -> str:
+    if "rss_kb" not in m:
+        return "—"
+    return f"{m['rss_kb'] / 1024:,.0f} MB"
+
+
+def _ratio(k: dict, r: dict) -> str:
+    if "seconds" not in k:
+        return "—"
+    if "over" in r:
+        return f"> {r['over'] / k['seconds']:,.0f}×"
+    if "seconds" not in r:
+        return "—"
+    return f"{r['seconds'] / k['seconds']:,.1f}×"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    nproc = len(os.sched_getaffinity(0))
+    system = f"{platform.system()} {platform.release()}"
+    return f"nproc {nproc}, {cpu}{mem}; Python {platform.python_version()}, {system}"
+
+
+def _query_span(stages: dict, engine: str) -> str:
+    got = [by[engine] for name, by in stages.items() if name.startswith("query ") and engine in by]
+    secs = [m["seconds"] for m in got if "seconds" in m]
+    over = [m["over"] for m in got if "over" in m]
+    if not got:
+        return "—"
+    text = ""
+    if secs:
+        text = f"{_fmt_time({'seconds': min(secs)})}–{_fmt_time({'seconds': max(secs)})}"
+    if over:
+        text += f"{'; ' if text else ''}{len(over)} over {max(over):.0f} s"
+    return text
+
+
+def summary(results: list[dict]) -> list[str]:
+    """One table: the main stages at every size, kg against the reference stack."""
+    head = "| stage | " + " | ".join(
+        f"{r['size']} ({r['triples']:,} triples): kg / reference / ratio" for r in results
+    ) + " |"  # fmt: skip
+    lines = ["## Summary", "", head, "|---|" + "---:|" * len(results)]
+    names = ["load", "anchor", "infer", "validate", "export turtle", "export jsonld",
+             "build (full)", "build (nothing changed)"]  # fmt: skip
+    for name in names:
+        cells = []
+        for r in results:
+            by = r["stages"].get(name, {})
+            k, ref = by.get("kg", {"missing": True}), by.get("reference", {"missing": True})
+            cells.append(f"{_fmt_time(k)} / {_fmt_time(ref)} / {_ratio(k, ref)}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    cells = [f"{_query_span(r['stages'], 'kg')} / {_query_span(r['stages'], 'reference')}"
+             for r in results]  # fmt: skip
+    lines.append("| each stored query (fastest–slowest) | " + " | ".join(cells) + " |")
+    peak = [
+        _fmt_mem(by["kg"]) for r in results for name, by in r["stages"].items()
+        if name == "build (full)" and "kg" in by
+    ]  # fmt: skip
+    lines.append("| peak memory of `kg build` | " + " | ".join(peak) + " |")
+    return [*lines, ""]
+
+
+def report(results: list[dict], seed: dict | None, checks, args) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine()}.",
+        f"Command: `python benchmarks/run.py --sizes {args.sizes} --runs {args.runs}"
+        f" --limit {args.limit:.0f} --query-limit {args.query_limit:.0f}"
+        f" --build-limit {args.build_limit:.0f}`.",
+        f"Medians of {args.runs} runs for kg; for the reference stack "
+        + ", ".join(f"{r.get('ref_runs', '?')} at {r['size']}" for r in results)
+        + " (each run is a fresh process: a child forked once the stage's inputs are ready, or a "
+        "new interpreter for full builds and commands). Memory is the peak RSS of that process, "
+        "inputs included. A reference stage still running at its limit (load, infer, validate, "
+        "export: --limit; each query: --query-limit; full build: --build-limit) is killed and "
+        'shown as "over N s". Other jobs shared this 2-core machine: timings are noisy.',
+        "",
+    ]
+    lines += summary(results)
+    for r in results:
+        lines += [
+            f"## {r['size']}: {r['triples']:,} triples ({r['asserted']:,} asserted + "
+            f"{r['inferred']:,} inferred; {r['articles']} synthetic articles; "
+            f"{'conforms' if r['conforms'] else 'DOES NOT CONFORM'})",
+            "",
+            "| stage | kg | kg memory | reference | reference memory | reference / kg |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, by in r["stages"].items():
+            k, ref = by.get("kg", {"missing": True}), by.get("reference", {"missing": True})
+            lines.append(
+                f"| {name} | {_fmt_time(k)} | {_fmt_mem(k)} | {_fmt_time(ref)} | "
+                f"{_fmt_mem(ref)} | {_ratio(k, ref)} |"
+            )
+        lines.append("")
+    if seed:
+        lines += ["## The shipped project (seed graph)", "", "| command | wall | memory |",
+                  "|---|---:|---:|"]  # fmt: skip
+        lines += [f"| `{k}` | {_fmt_time(m)} | {_fmt_mem(m)} |" for k, m in seed.items()]
+        lines.append("")
+    if checks:
+        size, items = checks
+        ok = sum(1 for _, good, _ in items if good)
+        lines += [f"## Same results ({size} corpus): {ok} of {len(items)} checks pass", ""]
+        lines += [f"- {'PASS' if good else 'FAIL'} {name} ({note})" for name, good, note in items]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="10k,100k,1m")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--ref-runs", type=int, default=None,
+                   help="runs of the reference stack (default: --runs up to 100k, 1 above: "
+                        "a 1M reference run takes tens of minutes)")  # fmt: skip
+    p.add_argument("--from-json", type=Path, help="only render a results .json again")
+    p.add_argument("--limit", type=float, default=120, help="seconds per reference stage")
+    p.add_argument("--query-limit", type=float, default=30, help="seconds per query")
+    p.add_argument("--build-limit", type=float, default=300, help="seconds per full build")
+    p.add_argument("--workdir", type=Path, default=None, help="where corpora go (kept)")
+    p.add_argument("-o", "--output", type=Path, default=HERE / "results.md")
+    p.add_argument("--no-seed", action="store_true")
+    p.add_argument("--no-check", action="store_true")
+    # internal
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--engine", help=argparse.SUPPRESS)
+    p.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--reference-build", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.worker:
+        out = worker(args.worker, args.engine, args.project, args.runs, args.limit)
+        print(json.dumps(out, default=str))
+        return 0
+    if args.reference_build:
+        reference_build(args.reference_build)
+        return 0
+
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text(encoding="utf-8"))
+        args.__dict__.update(saved.get("args", {}))
+        checks = saved["checks"]
+        args.output.write_text(report(saved["results"], saved["seed"], checks, args))
+        return 0
+    fixed_ref_runs = args.ref_runs
+    workdir = args.workdir or Path(tempfile.gettempdir()) / "kg-bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
+    for s in sizes:
+        if s not in synth.SIZES:
+            p.error(f"unknown size {s} (known: {', '.join(synth.SIZES)})")
+    results = []
+    checks = None
+    for s in sizes:
+        ref_runs = fixed_ref_runs or (args.runs if s in ("10k", "100k") else 1)
+        results.append(bench_size(s, workdir, args.runs, ref_runs, args.limit,
+                                  args.query_limit, args.build_limit, log))  # fmt: skip
+        results[-1]["ref_runs"] = ref_runs
+        if checks is None and not args.no_check:
+            log(f"[{s}] checking results against the reference stack")
+            checks = (s, check(workdir / f"corpus-{s}"))
+            for name, good, note in checks[1]:
+                log(f"[{s}] {'PASS' if good else 'FAIL'} {name} ({note})")
+        args.output.write_text(report(results, None, checks, args), encoding="utf-8")
+    seed = None if args.no_seed else bench_seed(workdir, args.runs, log)
+    args.output.write_text(report(results, seed, checks, args), encoding="utf-8")
+    saved_args = {k: getattr(args, k) for k in ("sizes", "runs", "limit", "query_limit",
+                                                 "build_limit")}  # fmt: skip
+    (args.output.with_suffix(".json")).write_text(
+        json.dumps(
+            {"results": results, "seed": seed, "checks": checks, "args": saved_args},
+            indent=1,
+            default=str,
+        ),  # fmt: skip
+        encoding="utf-8",
+    )
+    log(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
