@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from kg import __version__
-from kg.errors import EXIT_OK, EXIT_PROBLEMS, KgError
+from kg.errors import EXIT_OK, EXIT_PROBLEMS, KgAnchorError, KgError
 
 
 def _notify(message: str) -> None:
@@ -25,10 +25,40 @@ def _project(args):
     return locate(getattr(args, "project", None))
 
 
+def _changed_sources(args, error: KgAnchorError) -> list[str]:
+    """Source texts that changed since the last good build, with the quotes that no longer
+    match them: evidence problems after an edit of the text, not of the data."""
+    from kg import cache
+
+    try:
+        project = _project(args)
+    except KgError:
+        return []
+    manifest = cache.read_manifest(project)
+    lines = []
+    for rel, digest in sorted((manifest or {}).get("sources", {}).items()):
+        if not rel.endswith(".txt"):
+            continue
+        try:
+            same = cache.sha256_file(project.root / rel) == digest
+        except OSError:
+            same = False
+        hits = [p for p in error.problems if rel in p.message]
+        if not same and hits:
+            quotes = "; ".join(f'"{p.text}"' for p in hits if p.text)
+            lines.append(
+                f"{rel} changed since the last good build: {len(hits)} quote(s) anchored in it "
+                f"no longer match ({quotes}): correct them, or restore the text"
+            )
+    return lines
+
+
 def cmd_build(args) -> int:
     from kg.build import build
+    from kg.progress import Progress
 
-    result = build(_project(args), force=args.force)
+    # Stage, items done and rate on a terminal; nothing when stderr is piped or redirected.
+    result = build(_project(args), force=args.force, progress=Progress.auto())
     print(result.summary_text())
     return EXIT_OK if result.conforms else EXIT_PROBLEMS
 
@@ -54,6 +84,21 @@ def _params(parser, pairs: list[str]) -> dict[str, str]:
             parser.error(f"--param {name} given twice")
         out[name] = value
     return out
+
+
+def _positive(kind, unit: str):
+    """An argparse type: a positive int or float."""
+
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of {unit}, got '{text}'") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a positive number of {unit}, got '{text}'")
+        return value
+
+    return convert
 
 
 def _list_queries(args) -> int:
@@ -91,7 +136,7 @@ def cmd_query(args) -> int:
         return _list_queries(args)
     if not args.name:
         args.parser.error("which query? give NAME_OR_FILE, or --list to see them")
-    from kg.format import render
+    from kg.format import chunks
     from kg.query import run
 
     params = _params(args.parser, args.param)
@@ -105,13 +150,27 @@ def cmd_query(args) -> int:
             endpoint=args.endpoint,
             lang=args.lang,
             timeout=args.timeout,
+            limit=args.limit,
             notify=_notify,
         )
     else:
-        result = run(_project(args), args.name, params, lang=args.lang, notify=_notify)
+        result = run(
+            _project(args),
+            args.name,
+            params,
+            lang=args.lang,
+            notify=_notify,
+            timeout=args.timeout,
+            limit=args.limit,
+            stream=True,
+        )
     for note in result.notes:
         _notify(note)
-    sys.stdout.write(render(result, args.format))
+    for chunk in chunks(result, args.format):  # a streamed answer is written as it comes
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+    for note in result.after:
+        _notify(note)
     return EXIT_OK
 
 
@@ -234,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Run a stored query (queries/NAME.rq or a .rq file) over all graphs.",
         "examples:\n  kg query --list\n  kg query us-demands --lang zh --format csv\n"
         "  kg query my-question.rq --param node=kgr:talks-2026-02-06 --format json\n\n"
-        "IRI parameters accept a full IRI, a prefixed name (kgr:x) or a bare kgr: local name.",
+        "IRI parameters accept a full IRI, a prefixed name (kgr:x) or a bare kgr: local name.\n"
+        "Exit 1 if the query names a kg:/kgi:/kgt:/kgr: term the project does not define; 2 on\n"
+        "an unknown query, a syntax error, a bad parameter or a query still running at --timeout.",
     )
     p.add_argument("name", nargs="?", metavar="NAME_OR_FILE", help="stored query name or path")
     p.add_argument("--list", action="store_true", help="list stored queries with their question")
@@ -256,10 +317,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--timeout",
-        type=float,
-        default=60.0,
+        type=_positive(float, "seconds"),
+        default=30.0,
         metavar="S",
-        help="with --endpoint: seconds per request",
+        help="stop the query after S seconds, exit 2 (default 30); with --endpoint: seconds "
+        "per request",
+    )
+    p.add_argument(
+        "--limit",
+        type=_positive(int, "rows"),
+        metavar="N",
+        help="at most N rows (CSV and JSON are written row by row as the query runs)",
     )
 
     p = add(
@@ -370,7 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="port of the stored-queries page (default: --port + 1; 0 = any free port)",
     )
     p.add_argument(
-        "--timeout", type=int, default=30, metavar="S", help="query timeout in seconds (default 30)"
+        "--timeout",
+        type=int,
+        default=30,
+        metavar="S",
+        help="seconds a request may take; a query still running then is stopped (HTTP 503) by "
+        "restarting the server (default 30)",
     )
     return parser
 
@@ -382,6 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except KgError as e:
         print(f"kg: error: {e}", file=sys.stderr)
+        if isinstance(e, KgAnchorError):
+            for line in _changed_sources(args, e):
+                print(f"kg: error: {line}", file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:
         # `kg query ... | head` closed the pipe: not an error worth a traceback.

@@ -37,6 +37,29 @@ class KgQueryError(KgError):
     """Unknown stored query, bad parameter, or a query the engine cannot run."""
 
 
+class KgQueryTimeout(KgQueryError):
+    """A query still running at its time limit (--timeout). `abandoned` is True when the engine
+    could not be stopped (pyoxigraph cannot interrupt an evaluation): its worker thread runs on
+    until the process exits, which the command line then does at once."""
+
+    def __init__(self, message: str, *, abandoned: bool = False):
+        self.abandoned = abandoned
+        super().__init__(message)
+
+
+class KgTermError(KgError):
+    """Terms used (by a query, or by data) that the project does not define. Exit 1, as for data
+    that does not conform: the input is well-formed but refers to nothing."""
+
+    exit_code = EXIT_PROBLEMS
+
+    def __init__(self, problems: list, *, what: str = "the query"):
+        self.problems = list(problems)
+        lines = [f"{what} uses {len(self.problems)} term(s) the project does not define:"]
+        lines += [f"  {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
 class KgEndpointError(KgError):
     """A remote SPARQL endpoint cannot be reached, refuses the request or fails.
 

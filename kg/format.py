@@ -2,14 +2,16 @@
 
 Table widths count East Asian wide characters as two columns, so Chinese labels line up.
 CSV and JSON keep the IRI of every IRI-holding column in a `<column>_iri` column beside it.
+Each format is also produced in pieces (`chunks`), so a streamed answer is written as its rows
+come: CSV and JSON row by row, the table once its first page has fixed the column widths.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import re
 import unicodedata
+from collections.abc import Iterator
 
 from kg.query import QueryResult
 
@@ -30,64 +32,171 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
+# Characters a terminal acts on instead of showing: C0 and C1 controls, line and paragraph
+# separators, and the bidirectional embeddings, overrides and isolates (which can make a cell
+# read backwards). In a table cell they are shown as escapes; CSV and JSON keep every character.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(m: re.Match) -> str:
+    return m.group().encode("unicode_escape").decode("ascii")
+
+
 def _one_line(text: str) -> str:
-    # A newline inside a cell would break the table's rows apart.
-    return text.replace("\r\n", "↵").replace("\n", "↵").replace("\t", " ")
+    """A cell as one line of plain text: a line break (CR LF, LF or CR) is shown as ↵, a tab as
+    a space, any other control character as its escape (\x1b, \u202e)."""
+    text = text.replace("\r\n", "↵").replace("\n", "↵").replace("\r", "↵").replace("\t", " ")
+    return _UNSAFE.sub(_escape, text)
 
 
-def render_table(result: QueryResult) -> str:
+def _line(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(_pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+
+def table_chunks(result: QueryResult) -> Iterator[str]:
+    """The table, in pieces: header and first page, then one piece per later batch.
+
+    Widths come from the header and the first page (all rows, unless the answer is streamed);
+    a longer cell further down pushes its row's later columns right rather than being cut.
+    """
     header = result.columns
     body = [[_one_line(c.text) for c in row] for row in result.rows]
     widths = [
         max([display_width(h)] + [display_width(r[i]) for r in body]) for i, h in enumerate(header)
     ]
-    lines = ["  ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
+    lines = [_line(header, widths), "  ".join("-" * w for w in widths)]
+    lines += [_line(r, widths) for r in body]
     n = len(body)
-    lines.append(f"({n} row{'s' if n != 1 else ''})")
-    return "\n".join(lines) + "\n"
+    if result.more is not None:
+        yield "\n".join(lines) + "\n"
+        lines = []
+        for batch in result.more:
+            n += len(batch)
+            yield "".join(_line([_one_line(c.text) for c in r], widths) + "\n" for r in batch)
+    rows = f"{n} row{'s' if n != 1 else ''}"
+    if result.more is not None:
+        rows += f"; columns sized on the first {len(body)}"
+    lines.append(f"({rows})")
+    yield "\n".join(lines) + "\n"
+
+
+def render_table(result: QueryResult) -> str:
+    return "".join(table_chunks(result))
+
+
+class _Flattener:
+    """Rows as flat records: `<column>_iri` right after each column that holds IRIs (decided on
+    the first page; in JSON a later IRI elsewhere still gets its key, in CSV a note says that
+    its IRI is left out)."""
+
+    def __init__(self, result: QueryResult, unbound=None, typed: bool = False):
+        self.result = result
+        self.unbound = unbound
+        self.typed = typed
+        self.iri_cols = result.iri_columns()
+        self.names: list[str] = []
+        for c in result.columns:
+            self.names.append(c)
+            if c in self.iri_cols:
+                self.names.append(f"{c}_iri")
+        self.extra: set[str] = set()  # columns with an IRI after the first page
+
+    def values(self, row) -> list:
+        flat = []
+        for c, cell in zip(self.result.columns, row, strict=True):
+            if not cell.bound:
+                flat.append(self.unbound)
+            else:
+                flat.append(cell.value if self.typed and cell.value is not None else cell.text)
+            if c in self.iri_cols:
+                flat.append(cell.iri if cell.iri else self.unbound)
+            elif cell.iri:
+                self.extra.add(c)
+        return flat
+
+    def record(self, row) -> dict:
+        record = dict(zip(self.names, self.values(row), strict=True))
+        for c, cell in zip(self.result.columns, row, strict=True):
+            if cell.iri and c not in self.iri_cols:
+                record[f"{c}_iri"] = cell.iri
+        return record
+
+    def all_rows(self) -> Iterator[list]:
+        """Batches of rows: the first page, then the rest as it comes."""
+        if self.result.rows:
+            yield self.result.rows
+        if self.result.more is not None:
+            yield from self.result.more
 
 
 def _records(
     result: QueryResult, unbound=None, typed: bool = False
 ) -> tuple[list[str], list[list]]:
     """Flat columns, with `<column>_iri` right after each column that holds IRIs."""
-    iri_cols = result.iri_columns()
-    names: list[str] = []
-    for c in result.columns:
-        names.append(c)
-        if c in iri_cols:
-            names.append(f"{c}_iri")
-    rows = []
-    for row in result.rows:
-        flat = []
-        for c, cell in zip(result.columns, row, strict=True):
-            if not cell.bound:
-                flat.append(unbound)
-            else:
-                flat.append(cell.value if typed and cell.value is not None else cell.text)
-            if c in iri_cols:
-                flat.append(cell.iri if cell.iri else unbound)
-        rows.append(flat)
-    return names, rows
+    flat = _Flattener(result, unbound, typed)
+    return flat.names, [flat.values(row) for row in result.rows]
+
+
+def _csv_field(value: str) -> str:
+    # As csv.writer quotes (QUOTE_MINIMAL), and also on a lone CR, which csv.writer leaves bare
+    # when the line terminator is LF: a reader would break the row there.
+    if any(ch in value for ch in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _csv_line(values: list) -> str:
+    if values == [""]:
+        return '""\n'  # a row of one empty field, not a blank line
+    return ",".join(_csv_field(v) for v in values) + "\n"
+
+
+def csv_chunks(result: QueryResult) -> Iterator[str]:
+    """CSV (RFC 4180 quoting, LF line ends): the header, then the rows as they come."""
+    flat = _Flattener(result, unbound="")
+    header = _csv_line(flat.names)
+    for batch in flat.all_rows():
+        yield header + "".join(_csv_line(flat.values(row)) for row in batch)
+        header = ""
+    if header:
+        yield header
+    if flat.extra:
+        result.after.append(
+            f"note: column(s) {', '.join(sorted(flat.extra))} hold IRIs only after the first "
+            f"{len(result.rows)} rows: the CSV has no _iri column for them (--format json has)"
+        )
 
 
 def render_csv(result: QueryResult) -> str:
-    names, rows = _records(result, unbound="")
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(names)
-    writer.writerows(rows)
-    return buf.getvalue()
+    return "".join(csv_chunks(result))
+
+
+def json_chunks(result: QueryResult) -> Iterator[str]:
+    """A JSON array of records, written record by record; the same bytes as one json.dumps
+    with indent=2."""
+    flat = _Flattener(result, typed=True)
+    first = True
+    for batch in flat.all_rows():
+        parts = []
+        for row in batch:
+            text = json.dumps(flat.record(row), ensure_ascii=False, indent=2)
+            parts.append(("[\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
+            first = False
+        yield "".join(parts)
+    yield "[]\n" if first else "\n]\n"
 
 
 def render_json(result: QueryResult) -> str:
-    names, rows = _records(result, typed=True)
-    records = [dict(zip(names, r, strict=True)) for r in rows]
-    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    return "".join(json_chunks(result))
+
+
+CHUNKS = {"table": table_chunks, "csv": csv_chunks, "json": json_chunks}
+
+
+def chunks(result: QueryResult, fmt: str = "table") -> Iterator[str]:
+    """The rendered answer in pieces, for writing as the rows come."""
+    return CHUNKS[fmt](result)
 
 
 def render(result: QueryResult, fmt: str = "table") -> str:
-    renderers = {"table": render_table, "csv": render_csv, "json": render_json}
-    return renderers[fmt](result)
+    return "".join(chunks(result, fmt))

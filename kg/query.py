@@ -2,14 +2,24 @@
 
 Parameters are bound with pyoxigraph `substitutions` (SEP-0007), never pasted into the text.
 The query sees the union of all named graphs of the cached build.
+
+A query is evaluated in a worker thread that hands its rows over in batches through a bounded
+queue: the caller reads them as they come (a huge result is streamed, never held whole) and
+stops at a deadline (`timeout`) or a row count (`limit`). pyoxigraph releases the GIL while it
+evaluates but cannot be interrupted, so a query that blocks before its first row (a sort, an
+aggregate over a cross join) is abandoned at the deadline: its thread is a daemon, and the
+command line exits right after reporting the timeout.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import queue
 import re
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +36,7 @@ from pyoxigraph import (
 
 from kg import namespaces as ns
 from kg.build import ensure_built
-from kg.errors import KgQueryError
+from kg.errors import KgQueryError, KgQueryTimeout, KgTermError
 from kg.project import Project
 
 PARAM_TYPES = ("IRI", "string", "integer", "date")
@@ -36,6 +46,12 @@ _HEADER_KEY = re.compile(r"^#\s*(question|param|columns)\s*:\s*(.*)$", re.IGNORE
 _SYNTAX_POS = re.compile(r"^error at (\d+):(\d+): ?(.*)$", re.DOTALL)
 _NOT_PROJECTED = re.compile(r"does not contains? variable \?(\w+) in its SELECT projection")
 _LABEL = NamedNode(ns.RDFS + "label")
+_TYPE = NamedNode(ns.RDF + "type")
+DEFAULT_TIMEOUT_S = 30.0  # `kg query --timeout`
+PAGE_ROWS = 1000  # rows read before output starts when streaming (table widths, CSV columns)
+_BATCH_ROWS = 256  # rows per hand-over from the worker thread ...
+_BATCH_S = 0.05  # ... or fewer, once this long has passed since the last one
+_QUEUE_BATCHES = 8  # batches waiting at most: the worker waits when the reader is slower
 
 
 @dataclass(frozen=True)
@@ -164,12 +180,39 @@ def expand_iri(value: str) -> str:
         if rest.startswith("//") or prefix in ("urn", "mailto"):
             return value
         known = ", ".join(f"{p}:" for p in ns.PREFIXES)
-        raise KgQueryError(f"unknown prefix '{prefix}:' in '{value}' (known: {known})")
+        raise KgQueryError(
+            f"unknown prefix '{printable(prefix)}:' in '{printable(value)}' (known: {known})"
+        )
     return ns.KGR + value
 
 
+def printable(text: str) -> str:
+    """`text` safe to show in a one-line message: control characters, line breaks and
+    characters that are not valid Unicode (undecodable command-line bytes) as escapes."""
+    return "".join(
+        ch
+        if ch.isprintable() or ch == " "
+        else ch.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        if 0xD800 <= ord(ch) <= 0xDFFF
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
 def param_value(param: Param, value: str):
-    """The RDF term for a parameter value given on the command line."""
+    """The RDF term for a parameter value given on the command line.
+
+    The value becomes one RDF term (an IRI or a literal), which pyoxigraph binds to the
+    variable: whatever the text holds (quotes, braces, `}`, `;`, SPARQL keywords), it cannot
+    change the query. An IRI must be a valid IRI: one with a space or `<>"{}|^` in it is
+    refused (exit 2), not repaired.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise KgQueryError(
+            f"bad value for --param {param.name}: '{printable(value)}' is not valid UTF-8 text"
+        ) from None
     try:
         if param.type == "IRI":
             return NamedNode(expand_iri(value))
@@ -185,8 +228,12 @@ def param_value(param: Param, value: str):
             "integer": "a whole number",
             "date": "a date YYYY-MM-DD",
         }.get(param.type, param.type)
+        hint = ""
+        if param.type == "IRI" and any(ch.isspace() for ch in value.strip()):
+            hint = "; an IRI cannot hold a space: write it as %20"
         raise KgQueryError(
-            f"bad value for --param {param.name}: '{value}' is not {expected} ({e})"
+            f"bad value for --param {param.name}: '{printable(value)}' is not {expected} "
+            f"({printable(str(e))}{hint})"
         ) from None
 
 
@@ -246,13 +293,24 @@ class Cell:
 
 @dataclass
 class QueryResult:
+    """Columns and rows of an answer.
+
+    `rows` is every row, or, for a streamed answer (`execute(..., stream=True)`), the first
+    page of them; `more` then yields the rest in batches as the engine produces them, and is
+    read once. `notes` are known before the rows; `after` fills while `more` is read (the
+    --limit cut, a column that holds IRIs only after the first page).
+    """
+
     query: StoredQuery
     columns: list[str]
     rows: list[list[Cell]]
     notes: list[str] = field(default_factory=list)
+    more: Iterator[list[list[Cell]]] | None = None
+    after: list[str] = field(default_factory=list)
 
     def iri_columns(self) -> set[str]:
-        """Columns holding at least one IRI (they get a `<column>_iri` companion)."""
+        """Columns holding at least one IRI (they get a `<column>_iri` companion); for a
+        streamed answer, decided on its first page."""
         return {c for i, c in enumerate(self.columns) if any(r[i].iri for r in self.rows)}
 
 
@@ -331,24 +389,104 @@ def _unknown_nodes(store: Store, substitutions: dict) -> list[str]:
     ]
 
 
-def execute(
-    store: Store, query: StoredQuery, params: Mapping[str, str] | None = None, *, lang: str = "en"
-) -> QueryResult:
-    """Run a stored query against `store` with its parameters bound."""
-    substitutions = bind(query, params or {})
-    labeler = Labeler(store, lang)
-    try:
-        # Results are lazy: evaluation errors can surface while rows are read, so read them here.
-        answer = store.query(
-            query.text, use_default_graph_as_union=True, substitutions=substitutions
+# --------------------------------------------------------------------------- evaluation
+
+
+class _Evaluation:
+    """One query evaluated in a daemon worker thread.
+
+    The worker runs `store.query` and iterates the answer (pyoxigraph's iterators must stay in
+    the thread that made them), sending ("head", kind, columns), then ("rows", [tuple of
+    terms, ...]) batches, then ("end",) — or ("error", exception) — through a bounded queue.
+    `stop()` makes it drop the answer at its next hand-over; an evaluation blocked inside the
+    engine cannot be stopped, only abandoned.
+    """
+
+    def __init__(self, store: Store, text: str, substitutions: dict):
+        self._queue: queue.Queue = queue.Queue(maxsize=_QUEUE_BATCHES)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._work, args=(store, text, substitutions), name="kg-query", daemon=True
         )
-        columns, rows = _table(answer, query, labeler)
-    except SyntaxError as e:
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _work(self, store: Store, text: str, substitutions: dict) -> None:
+        try:
+            answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions)
+            if isinstance(answer, QueryBoolean):
+                if self._put(("head", "boolean", ["result"])):
+                    self._put(("rows", [(str(bool(answer)).lower(),)]))
+                    self._put(("end",))
+                return
+            if isinstance(answer, QuerySolutions):
+                variables = [v.value for v in answer.variables]
+                width = range(len(variables))
+                head = ("head", "select", variables)
+                rows = (tuple(sol[i] for i in width) for sol in answer)
+            else:  # CONSTRUCT / DESCRIBE: one row per triple
+                head = ("head", "triples", ["subject", "predicate", "object"])
+                rows = ((t.subject, t.predicate, t.object) for t in answer)
+            if not self._put(head):
+                return
+            batch: list[tuple] = []
+            last = time.monotonic()
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= _BATCH_ROWS or time.monotonic() - last >= _BATCH_S:
+                    if not self._put(("rows", batch)):
+                        return
+                    batch, last = [], time.monotonic()
+            if (not batch or self._put(("rows", batch))) and not self._stop.is_set():
+                self._put(("end",))
+        except BaseException as e:  # noqa: BLE001 -- handed to the reader, which raises it
+            self._put(("error", e))
+
+    def next(self, deadline: float | None):
+        """The next message, or None once the deadline has passed."""
+        if deadline is None:
+            return self._queue.get()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        try:
+            return self._queue.get(timeout=remaining)
+        except queue.Empty:
+            return None
+
+    def peek(self, wait: float):
+        """The next message if one comes within `wait` seconds, else None."""
+        try:
+            return self._queue.get(timeout=wait)
+        except queue.Empty:
+            return None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+
+def _engine_error(e: BaseException, query: StoredQuery) -> BaseException:
+    """The KgQueryError to raise for an exception of the engine (others are raised as they are)."""
+    if isinstance(e, SyntaxError):
         msg = str(e.args[0]) if e.args else str(e)
         m = _SYNTAX_POS.match(msg)
+        # The engine gets the file's text as it is (header comments included, nothing
+        # prepended), so its line numbers are the file's.
         where = f"{query.rel}:{m.group(1)}:{m.group(2)}" if m else query.rel
-        raise KgQueryError(f"{where}: SPARQL syntax error: {m.group(3) if m else msg}") from None
-    except RuntimeError as e:
+        return KgQueryError(f"{where}: SPARQL syntax error: {m.group(3) if m else msg}")
+    if isinstance(e, RuntimeError):
         msg = str(e)
         m = _NOT_PROJECTED.search(msg)
         if m:
@@ -357,10 +495,209 @@ def execute(
                 f"parameter ?{m.group(1)} must be selected by the query to be bound: add "
                 f"?{m.group(1)} to its SELECT clause ('# columns:' decides what is shown)"
             )
-        raise KgQueryError(f"{query.rel}: {msg}") from None
-    except OSError as e:
-        raise KgQueryError(f"{query.rel}: query failed: {e}") from None
-    return QueryResult(query, columns, rows, _unknown_nodes(store, substitutions))
+        return KgQueryError(f"{query.rel}: {msg}")
+    if isinstance(e, OSError):
+        return KgQueryError(f"{query.rel}: query failed: {e}")
+    return e
+
+
+class _Reader:
+    """Reads an `_Evaluation` for one query: labels the terms, keeps to the deadline and the
+    row limit, and turns engine errors into KgQueryError."""
+
+    def __init__(self, evaluation, query, labeler, timeout, limit, after):
+        self.evaluation = evaluation
+        self.query = query
+        self.labeler = labeler
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.limit = limit
+        self.after = after  # notes found while reading
+        self.count = 0
+        self.done = False
+        self.positions: list[int] = []  # for each column, its index in the engine's rows
+
+    def _message(self):
+        message = self.evaluation.next(self.deadline)
+        if message is None:
+            self.evaluation.stop()
+            raise self._timeout()
+        if message[0] == "error":
+            self.done = True
+            raise _engine_error(message[1], self.query) from None
+        return message
+
+    def _timeout(self) -> KgQueryTimeout:
+        self.done = True
+        limit = f"{self.timeout:g} s (--timeout {self.timeout:g})"
+        if self.count:
+            text = (
+                f"{self.query.rel}: stopped after {self.count} rows at the time limit of {limit}: "
+                "the output is incomplete; add --limit N, narrow the query, or give more time"
+            )
+        else:
+            text = (
+                f"{self.query.rel}: no answer within {limit}: the query was stopped; add a "
+                "LIMIT or narrow it, or give it more time with --timeout"
+            )
+        return KgQueryTimeout(text, abandoned=self.evaluation.running)
+
+    def head(self) -> list[str]:
+        _, kind, variables = self._message()
+        if kind != "select":
+            self.positions = list(range(len(variables)))
+            return variables
+        columns = list(self.query.columns) or variables
+        absent = [c for c in columns if c not in variables]
+        if absent:
+            self.evaluation.stop()
+            self.done = True
+            raise KgQueryError(
+                f"{self.query.rel}: '# columns:' names {', '.join(absent)}, which the query does "
+                f"not select (it selects {', '.join(variables)})"
+            )
+        self.positions = [variables.index(c) for c in columns]
+        return columns
+
+    def _cells(self, row: tuple) -> list[Cell]:
+        return [
+            Cell(row[i]) if isinstance(row[i], str) else _cell(row[i], self.labeler)
+            for i in self.positions
+        ]
+
+    def batches(self) -> Iterator[list[list[Cell]]]:
+        """The rows, in the batches the engine hands over, until the end or the limit."""
+        try:
+            while not self.done:
+                message = self._message()
+                if message[0] == "end":
+                    self.done = True
+                    return
+                batch = message[1]
+                if self.limit is not None and self.count + len(batch) >= self.limit:
+                    keep = self.limit - self.count
+                    more = len(batch) > keep or self._more_after_limit()
+                    self.count = self.limit
+                    self.done = True
+                    if more:
+                        self.after.append(
+                            f"note: stopped at --limit {self.limit}: the query has more rows"
+                        )
+                    if keep:
+                        yield [self._cells(r) for r in batch[:keep]]
+                    return
+                self.count += len(batch)
+                yield [self._cells(r) for r in batch]
+        finally:
+            self.evaluation.stop()
+
+    def _more_after_limit(self) -> bool:
+        """Does a row follow the limit? Asked briefly: a query still busy is not waited for."""
+        message = self.evaluation.peek(0.2)
+        return message is not None and message[0] == "rows"
+
+
+def undefined_terms(store: Store, query: StoredQuery) -> list:
+    """`kg.terms` problems for the project's own terms a query names but the build does not
+    define: a kg:/kgi:/kgt: term not typed in the ontology graph, or another IRI of the
+    project's space (kgr: …) that no triple describes and no graph is named. Terms of other
+    vocabularies are not checked here: an ad-hoc query may use any."""
+    from kg import terms
+
+    usage = terms.query_usage(query.rel, query.text)
+    own: dict[str, NamedNode] = {}
+    for term in usage.terms:
+        if term.startswith(terms.PROJECT_SPACE):
+            try:
+                own[term] = NamedNode(term)
+            except ValueError:
+                continue  # not an IRI: the parser will say so
+    if not own:
+        return []
+    ontology_graph = NamedNode(ns.GRAPH_ONTOLOGY)
+    ontology, described = [], set()
+    for term, node in own.items():
+        if term.startswith(terms.VOCABULARY_NAMESPACES):
+            ontology += store.quads_for_pattern(node, _TYPE, None, ontology_graph)
+        elif next(store.quads_for_pattern(node, None, None, None), None) is not None or (
+            store.contains_named_graph(node)
+        ):
+            described.add(term)
+    used = terms.Usage(usage.file, usage.text, frozenset(own))
+    return [p for p in terms.check(ontology, described, [used]) if p.term in own]
+
+
+def _check_syntax(query: StoredQuery) -> None:
+    """Raise the syntax error of `query`, if it has one (parsed against an empty store)."""
+    try:
+        Store().query(query.text)
+    except SyntaxError as e:
+        raise _engine_error(e, query) from None
+    except Exception:  # noqa: BLE001 -- only the syntax matters here
+        pass
+
+
+def _close_terms(store: Store, problems: list) -> list:
+    """The problems in line order, each with the ontology's closest terms as a hint."""
+    from kg.terms import VOCABULARY_NAMESPACES, TermProblem
+
+    defined = {
+        q.subject.value
+        for q in store.quads_for_pattern(None, _TYPE, None, NamedNode(ns.GRAPH_ONTOLOGY))
+        if isinstance(q.subject, NamedNode)
+    }
+    out = []
+    for p in sorted(problems, key=lambda p: (p.line or 0, p.term)):
+        message = p.message
+        space = next((n for n in VOCABULARY_NAMESPACES if p.term.startswith(n)), None)
+        if space:
+            names = sorted(t[len(space) :] for t in defined if t.startswith(space))
+            close = difflib.get_close_matches(p.term[len(space) :], names, n=2, cutoff=0.8)
+            if close:
+                message += f" (did you mean {' or '.join(ns.shorten(space + c) for c in close)}?)"
+        out.append(TermProblem(p.term, p.file, p.line, message))
+    return out
+
+
+def execute(
+    store: Store,
+    query: StoredQuery,
+    params: Mapping[str, str] | None = None,
+    *,
+    lang: str = "en",
+    timeout: float | None = None,
+    limit: int | None = None,
+    stream: bool = False,
+) -> QueryResult:
+    """Run a stored query against `store` with its parameters bound.
+
+    `timeout` (seconds) stops it with KgQueryTimeout; `limit` keeps the first rows only. With
+    `stream`, `rows` holds the first page (PAGE_ROWS) and `more` the rest, read as produced;
+    else every row is read here.
+    """
+    substitutions = bind(query, params or {})
+    labeler = Labeler(store, lang)
+    if timeout is not None and timeout <= 0:
+        raise KgQueryError("--timeout must be a positive number of seconds")
+    if limit is not None and limit < 1:
+        raise KgQueryError("--limit must be a positive number of rows")
+    notes = _unknown_nodes(store, substitutions)
+    evaluation = _Evaluation(store, query.text, substitutions)
+    result = QueryResult(query, [], [], notes)
+    reader = _Reader(evaluation, query, labeler, timeout, limit, result.after)
+    try:
+        result.columns = reader.head()
+        batches = reader.batches()
+        for batch in batches:
+            result.rows += batch
+            if stream and len(result.rows) >= PAGE_ROWS:
+                break
+    except BaseException:
+        evaluation.stop()
+        raise
+    if not reader.done:
+        result.more = batches
+    return result
 
 
 def run(
@@ -370,9 +707,22 @@ def run(
     *,
     lang: str = "en",
     notify: Callable[[str], None] | None = None,
+    timeout: float | None = None,
+    limit: int | None = None,
+    stream: bool = False,
 ) -> QueryResult:
-    """Find a stored query, make sure the build is current, and run it."""
+    """Find a stored query, make sure the build is current, check its terms, and run it.
+
+    A query naming a term of the project that the build does not define (a misspelt
+    property, a kgr: node that does not exist) raises KgTermError (exit 1) and is not run:
+    its answer would be silently empty.
+    """
     query = find_query(project, name_or_file)
     bind(query, params or {})  # report parameter mistakes before any (re)build
     result = ensure_built(project, notify=notify)
-    return execute(open_store(result.dataset), query, params, lang=lang)
+    store = open_store(result.dataset)
+    problems = undefined_terms(store, query)
+    if problems:
+        _check_syntax(query)  # a syntax error is the first thing to fix
+        raise KgTermError(_close_terms(store, problems), what=query.rel)
+    return execute(store, query, params, lang=lang, timeout=timeout, limit=limit, stream=stream)

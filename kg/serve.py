@@ -8,7 +8,14 @@ its lock. The server is `oxigraph serve-read-only` (SPARQL 1.1 Protocol at /quer
 reads at /store, the YASGUI editor at /, updates refused with 403) with the union of the named
 graphs as its default graph, as the stored queries expect. Oxigraph serves no extra files, so
 the page of stored queries (also written to build/serve/queries.html) comes from a tiny
-http.server on a second port. Ctrl-C (SIGINT) or SIGTERM stops both and exits 0.
+http.server on a second port. Ctrl-C (SIGINT) or SIGTERM stops everything and exits 0.
+
+Oxigraph 0.5 cannot stop a running query (its --timeout-s reaches only some evaluation paths,
+and a query goes on after its client hangs up: oxigraph/oxigraph#1336), so the server listens
+on a free loopback port behind a small reverse proxy on the public one. The proxy gives each
+request --timeout seconds for its whole answer; past that it answers 503 (or, the answer
+already streaming, closes the connection), kills Oxigraph and starts it again on the same
+read-only store. Requests in flight at that moment are cut off and told so (503, restarting).
 """
 
 from __future__ import annotations
@@ -17,12 +24,14 @@ import collections
 import contextlib
 import gc
 import html
+import http.client
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import tempfile
@@ -46,6 +55,10 @@ STORE_DIR = "oxigraph"  # build/oxigraph/: the server's store
 STORE_STAMP = "oxigraph.json"  # build/oxigraph.json: the dataset the store holds
 PAGES_DIR = "serve"  # build/serve/queries.html
 READY_WITHIN_S = 10.0
+INTERNAL_HOST = "127.0.0.1"  # where the Oxigraph server listens, behind the proxy
+PROXY_CHUNK = 64 * 1024  # bodies pass through the proxy in pieces of at most this
+PROXY_LINE = 8 * 1024  # longest chunk-size line of a chunked request body
+PROXY_IDLE_S = 120  # an idle keep-alive connection to the proxy is closed after this
 _EXAMPLE = re.compile(r"\be\.g\.,?\s*([^\s,;)]+)")
 
 Print = Callable[[str], None]
@@ -229,15 +242,26 @@ class _PageHandler(BaseHTTPRequestHandler):
         pass  # quiet: the terminal shows kg's own lines only
 
 
-class _PagesServer(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 64
+
+    def server_bind(self):
+        # As HTTPServer.server_bind, without its reverse DNS lookup of the host (getfqdn).
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address):
+        # One line, not socketserver's traceback: the request is lost, the server goes on.
+        error = sys.exc_info()[1]
+        print(f"kg serve: a request from {client_address[0]} failed: {error!r}", file=sys.stderr)
 
 
-def _pages_server(host: str, port: int, page: bytes) -> _PagesServer:
+def _pages_server(host: str, port: int, page: bytes) -> _Server:
     handler = type("Handler", (_PageHandler,), {"page": page})
-    server_class = _PagesServer
+    server_class = _Server
     if ":" in host:
-        server_class = type("PagesServer6", (_PagesServer,), {"address_family": socket.AF_INET6})
+        server_class = type("PagesServer6", (_Server,), {"address_family": socket.AF_INET6})
     try:
         return server_class((host, port), handler)
     except OSError as e:
@@ -259,17 +283,10 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _check_port_free(host: str, port: int) -> None:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        # As the server will: connections still in TIME_WAIT do not make the port busy.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as e:
-            raise KgServeError(
-                f"cannot listen on {host}:{port}: {e.strerror or e} (choose another with --port)"
-            ) from None
+def _free_loopback_port() -> int:
+    with socket.socket() as s:
+        s.bind((INTERNAL_HOST, 0))
+        return s.getsockname()[1]
 
 
 def _wait_ready(proc: subprocess.Popen, host: str, port: int, tail) -> None:
@@ -293,6 +310,363 @@ def _drain(stream, tail: collections.deque) -> None:
     """Keep the last lines the server writes (for an error message), so its pipe never fills."""
     for raw in iter(stream.readline, b""):
         tail.append(raw.decode("utf-8", "replace").rstrip())
+
+
+class _Oxigraph:
+    """The Oxigraph server, a child process on a free loopback port that only the proxy uses.
+
+    `restart` kills it (SIGKILL: Oxigraph 0.5 cannot stop a running evaluation any other way)
+    and starts it again on the same store; the store is opened read-only, so that is safe and
+    fast. Each start is a new generation: a request knows which one it spoke to, so a request
+    cut off by a restart is told so, and two requests that outlive the limit together restart
+    it once.
+    """
+
+    def __init__(self, command: Callable[[str], list[str]], program: str):
+        self._command = command  # the command line, given the address to bind
+        self._program = program
+        self.lock = threading.Lock()
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.generation = 0
+        self.tail: collections.deque[str] = collections.deque(maxlen=20)
+        self.closing = False
+        self.failure: KgServeError | None = None  # set when a restart failed
+
+    def start(self) -> None:
+        """Start it and wait until it answers (the caller holds `lock`, or nobody else runs)."""
+        port = _free_loopback_port()
+        try:
+            proc = subprocess.Popen(
+                self._command(f"{INTERNAL_HOST}:{port}"),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as e:
+            raise KgServeError(f"cannot start {self._program}: {e.strerror or e}") from None
+        self.proc, self.port = proc, port
+        threading.Thread(target=_drain, args=(proc.stderr, self.tail), daemon=True).start()
+        _wait_ready(proc, INTERNAL_HOST, port, self.tail)
+
+    def target(self) -> tuple[int, int]:
+        """(generation, port) of the server to send the next request to; waits for a restart."""
+        with self.lock:
+            if self.failure is not None:
+                raise self.failure
+            if self.closing:
+                raise KgServeError("kg serve is stopping")
+            return self.generation, self.port
+
+    def restart(self, generation: int) -> float | None:
+        """Kill the server of `generation` and start a new one: the seconds that took, or None
+        when that server is gone already (another request restarted it, or kg serve stops)."""
+        with self.lock:
+            if generation != self.generation or self.closing or self.failure is not None:
+                return None
+            began = time.perf_counter()
+            self.generation += 1  # first: requests cut off from here on are told "restarting"
+            self.proc.kill()
+            self.proc.wait()
+            try:
+                self.start()
+            except KgServeError as e:
+                self.failure = e  # the main thread reports it and exits
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                return None
+            return time.perf_counter() - began
+
+    def wait(self) -> None:
+        """Block until the server stops by itself (or a restart fails); then raise why."""
+        while True:
+            proc = self.proc
+            code = proc.wait()
+            with self.lock:
+                if self.failure is not None:
+                    raise self.failure
+                if self.proc is not proc:
+                    continue  # restarted
+            said = " | ".join(self.tail) or "no message"
+            raise KgServeError(f"the Oxigraph server stopped (exit {code}): {said}")
+
+    def stop(self) -> None:
+        with self.lock:
+            self.closing = True
+            proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+# Headers that concern one connection only (RFC 9110 7.6.1), never passed on; Expect is
+# answered by the proxy itself. Content-Length and Transfer-Encoding are set by the proxy.
+_HOP_BY_HOP = frozenset(
+    {
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+        "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect",
+        "content-length",
+    }
+)  # fmt: skip
+
+
+class _Deadline(Exception):
+    """The request's time limit passed."""
+
+
+class _ClientGone(Exception):
+    """The client closed the connection (or sent something unreadable)."""
+
+
+class _UpstreamGone(Exception):
+    """The connection to Oxigraph failed."""
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    """Passes each request on to Oxigraph and its answer back, within `limit_s` seconds."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as Oxigraph itself offers
+    server_version = "kg-serve"
+    timeout = PROXY_IDLE_S  # an idle keep-alive connection is closed after this
+    disable_nagle_algorithm = True  # else a head and a body sent apart wait 40 ms (delayed ACK)
+    oxigraph: _Oxigraph
+    limit_s: int = DEFAULT_TIMEOUT_S
+    out: Print = print
+
+    # -- one side of the exchange at a time, with the time left as its socket timeout
+
+    @contextlib.contextmanager
+    def _io(self, sock: socket.socket, deadline: float, gone: type[Exception]):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _Deadline
+        sock.settimeout(left)
+        try:
+            yield
+        except TimeoutError:
+            raise _Deadline from None
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            raise gone(e) from None
+
+    def _plain(self, status: int, text: str) -> None:
+        """A short plain-text answer, after which the connection is closed."""
+        body = (text + "\n").encode("utf-8")
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.settimeout(5)
+            self.send_response_only(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+    def _headers_to_send(self) -> list[tuple[str, str]]:
+        named = {
+            t.strip().lower() for t in self.headers.get("Connection", "").split(",") if t.strip()
+        }
+        return [
+            (k, v)
+            for k, v in self.headers.items()
+            if k.lower() not in _HOP_BY_HOP and k.lower() not in named
+        ]
+
+    def _proxy(self) -> None:
+        deadline = time.monotonic() + self.limit_s
+        if self.request_version != "HTTP/1.1":
+            self.close_connection = True  # HTTP/1.0 keep-alive is not worth the care
+        try:
+            generation, port = self.oxigraph.target()
+        except KgServeError as e:
+            self._plain(503, str(e))
+            return
+        client = self.connection
+        upstream = http.client.HTTPConnection(INTERNAL_HOST, port)
+        request_sent = answered = headers_sent = False
+        try:
+            try:
+                upstream.timeout = max(deadline - time.monotonic(), 0.001)
+                upstream.connect()
+            except TimeoutError:
+                raise _Deadline from None
+            except OSError as e:
+                raise _UpstreamGone(e) from None
+            up = upstream.sock
+            # The request: line, headers, body (passed on as it comes, chunk by chunk).
+            framing = self._request_framing()
+            if framing is None:
+                self._plain(400, "bad request: a Content-Length that is not a number")
+                return
+            length, chunked = framing
+            try:
+                upstream.putrequest(
+                    self.command, self.path, skip_host=True, skip_accept_encoding=True
+                )
+                headers = self._headers_to_send()
+                if not any(k.lower() == "host" for k, _ in headers):
+                    upstream.putheader("Host", f"{INTERNAL_HOST}:{port}")
+                for k, v in headers:
+                    upstream.putheader(k, v)
+                if chunked:
+                    upstream.putheader("Transfer-Encoding", "chunked")
+                elif length is not None:
+                    upstream.putheader("Content-Length", str(length))
+            except ValueError as e:  # a path or header http.client refuses to send
+                self._plain(400, f"bad request: {e}")
+                return
+            with self._io(up, deadline, _UpstreamGone):
+                upstream.endheaders()
+            for piece in self._request_body(length, chunked, deadline):
+                with self._io(up, deadline, _UpstreamGone):
+                    up.sendall(piece)
+            request_sent = True
+            # The answer: status and headers, then the body as it comes.
+            with self._io(up, deadline, _UpstreamGone):
+                answer = upstream.getresponse()
+            self._send_head(answer, deadline)
+            headers_sent = True
+            if self._bodyless(answer):
+                answered = True
+                return
+            reframe = answer.chunked or answer.length is None
+            while True:
+                with self._io(up, deadline, _UpstreamGone):
+                    data = answer.read1(PROXY_CHUNK)
+                if not data:
+                    break
+                if reframe and not self.close_connection:
+                    data = b"%x\r\n%b\r\n" % (len(data), data)
+                with self._io(client, deadline, _ClientGone):
+                    self.wfile.write(data)
+            answered = True
+            if reframe and not self.close_connection:
+                with self._io(client, deadline, _ClientGone):
+                    self.wfile.write(b"0\r\n\r\n")
+        except _Deadline:
+            self._stopped(generation, headers_sent, restart=request_sent and not answered)
+        except _UpstreamGone as e:
+            if headers_sent:
+                self.close_connection = True
+            elif generation != self.oxigraph.generation:
+                self._plain(
+                    503,
+                    "the Oxigraph server is restarting (another query passed the time limit, "
+                    "kg serve --timeout): try again",
+                )
+            else:
+                self._plain(502, f"the Oxigraph server did not answer: {e}")
+        except _ClientGone:
+            self.close_connection = True
+        finally:
+            upstream.close()
+            with contextlib.suppress(OSError):
+                client.settimeout(self.timeout)
+
+    def _stopped(self, generation: int, headers_sent: bool, *, restart: bool) -> None:
+        """The time limit passed: say so (or cut the answer off), then stop the query."""
+        if headers_sent:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            self._plain(503, f"query stopped after {self.limit_s} s (kg serve --timeout)")
+        if not restart:
+            return
+        took = self.oxigraph.restart(generation)
+        if took is not None:
+            what = urllib.parse.urlsplit(self.path).path
+            self.out(
+                f"Stopped {self.command} {what} from {self.client_address[0]} after "
+                f"{self.limit_s} s (--timeout); Oxigraph restarted in {took:.2f} s"
+            )
+
+    def _request_framing(self) -> tuple[int | None, bool] | None:
+        """(Content-Length, chunked?) of the request body; None when it cannot be told."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return None, True
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return None, False
+        try:
+            n = int(length)
+        except ValueError:
+            n = -1
+        return (n, False) if n >= 0 else None
+
+    def _request_body(self, length: int | None, chunked: bool, deadline: float):
+        """The request body as it is to be sent on: as it came, in pieces."""
+        client = self.connection
+        if chunked:
+            while True:
+                with self._io(client, deadline, _ClientGone):
+                    line = self.rfile.readline(PROXY_LINE)
+                    size = int(line.split(b";")[0].strip(), 16)
+                    data = self.rfile.read(size + 2) if size else b""
+                if size == 0:
+                    with self._io(client, deadline, _ClientGone):
+                        while self.rfile.readline(PROXY_LINE) not in (b"\r\n", b"\n", b""):
+                            pass  # trailers: dropped
+                    yield b"0\r\n\r\n"
+                    return
+                yield line.split(b";")[0].strip() + b"\r\n" + data
+        elif length:
+            left = length
+            while left:
+                with self._io(client, deadline, _ClientGone):
+                    data = self.rfile.read1(min(left, PROXY_CHUNK))
+                if not data:
+                    raise _ClientGone("the request body ended early")
+                left -= len(data)
+                yield data
+
+    def _bodyless(self, answer: http.client.HTTPResponse) -> bool:
+        return self.command == "HEAD" or answer.status in (204, 304) or answer.status < 200
+
+    def _send_head(self, answer: http.client.HTTPResponse, deadline: float) -> None:
+        named = {
+            t.strip().lower()
+            for t in (answer.getheader("Connection") or "").split(",")
+            if t.strip()
+        }
+        self.send_response_only(answer.status, answer.reason)
+        for k, v in answer.getheaders():
+            if k.lower() not in _HOP_BY_HOP and k.lower() not in named:
+                self.send_header(k, v)
+        if self._bodyless(answer):
+            if answer.getheader("Content-Length") is not None:
+                self.send_header("Content-Length", answer.getheader("Content-Length"))
+        elif not (answer.chunked or answer.length is None):
+            self.send_header("Content-Length", str(answer.length))
+        elif not self.close_connection:
+            self.send_header("Transfer-Encoding", "chunked")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        with self._io(self.connection, deadline, _ClientGone):
+            self.end_headers()
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _proxy  # noqa: N815
+
+    def log_message(self, format, *args):  # noqa: A002
+        pass  # quiet: the terminal shows kg's own lines only
+
+
+def _proxy_server(host: str, port: int, oxigraph: _Oxigraph, limit_s: int, out: Print):
+    settings = {"oxigraph": oxigraph, "limit_s": limit_s, "out": staticmethod(out)}
+    handler = type("Handler", (_ProxyHandler,), settings)
+    server_class = _Server
+    if ":" in host:
+        server_class = type("Server6", (_Server,), {"address_family": socket.AF_INET6})
+    try:
+        return server_class((host, port), handler)
+    except OSError as e:
+        raise KgServeError(
+            f"cannot listen on {host}:{port}: {e.strerror or e} (choose another with --port)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -321,6 +695,8 @@ def serve(
         pages_port = port + 1 if port < 65535 else 0
     if not 0 <= pages_port <= 65535 or pages_port == port:
         raise KgServeError(f"--pages-port must be a free port other than --port, not {pages_port}")
+    if timeout_s < 1:
+        raise KgServeError(f"--timeout must be at least 1 second, not {timeout_s}")
     program = oxigraph_program()
     prepared = prepare_store(project, notify=notify)
     queries = list_queries(project)
@@ -333,20 +709,26 @@ def serve(
     with contextlib.suppress(OSError):  # a copy for offline use; serving does not need it
         page_file.parent.mkdir(parents=True, exist_ok=True)
         page_file.write_text(page, encoding="utf-8")
-    _check_port_free(host, port)
-    pages = _pages_server(host, pages_port, page.encode("utf-8"))
+
+    def command(bind: str) -> list[str]:
+        return [
+            program, "serve-read-only", "--location", str(prepared.location), "--bind", bind,
+            "--union-default-graph", "--timeout-s", str(timeout_s),
+        ]  # fmt: skip
+
+    oxigraph = _Oxigraph(command, program)
+    proxy = _proxy_server(host, port, oxigraph, timeout_s, out)
+    try:
+        pages = _pages_server(host, pages_port, page.encode("utf-8"))
+    except BaseException:
+        proxy.server_close()
+        raise
     urls = ServeUrls(
         editor=urls_editor,
         endpoint=urls_endpoint,
         store=f"{base}/store?graph=IRI",
         queries=f"http://{_url_host(host)}:{pages.server_address[1]}/",
     )
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    command = [
-        program, "serve-read-only", "--location", str(prepared.location), "--bind", bind,
-        "--union-default-graph", "--timeout-s", str(timeout_s),
-    ]  # fmt: skip
-    proc: subprocess.Popen | None = None
     serving = False
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
@@ -358,17 +740,10 @@ def serve(
     try:
         for sig in previous:
             signal.signal(sig, _stop)
-        try:
-            proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-            )
-        except OSError as e:
-            raise KgServeError(f"cannot start {program}: {e.strerror or e}") from None
-        tail: collections.deque[str] = collections.deque(maxlen=20)
-        threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True).start()
+        oxigraph.start()
+        threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True).start()
         threading.Thread(target=pages.serve_forever, args=(0.05,), daemon=True).start()
         serving = True
-        _wait_ready(proc, host, port, tail)
         store_note = (
             f"loaded into {project.rel(prepared.location)}/ in {prepared.seconds:.2f} s"
             if prepared.loaded
@@ -381,25 +756,19 @@ def serve(
             f"  SPARQL endpoint:   {urls.endpoint}\n"
             f"  graph store:       {urls.store} (reads only)\n"
             f"  stored queries:    {urls.queries} ({len(queries)} questions, one click each)\n"
-            f"Ready in {time.perf_counter() - started:.2f} s. Updates are refused (HTTP 403). "
-            "Ctrl-C stops."
+            f"Ready in {time.perf_counter() - started:.2f} s. Updates are refused (HTTP 403); "
+            f"a request still running after {timeout_s} s is stopped. Ctrl-C stops."
         )
-        code = proc.wait()
-        said = " | ".join(tail) or "no message"
-        raise KgServeError(f"the Oxigraph server stopped (exit {code}): {said}")
+        oxigraph.wait()  # returns only by raising: the server stopped by itself
     except KeyboardInterrupt:
         out("Stopped.")
         return EXIT_OK
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        oxigraph.stop()
         if serving:
+            proxy.shutdown()
             pages.shutdown()
+        proxy.server_close()
         pages.server_close()

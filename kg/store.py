@@ -67,18 +67,27 @@ Notify = Callable[[str], None] | None
 
 
 def redact(url: str) -> str:
-    """`url` without its user name and password (`http://***@host/...`), for messages."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "<unreadable URL>"
-    if "@" not in parts.netloc:
+    """`url` without its user name and password (`http://***@host/...`), for messages.
+
+    Everything between the scheme and the last `@` goes: a password may itself hold `/`, `?`,
+    `#` or `@`, which would put part of it outside what a URL parser calls the user info.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if "@" not in rest:
         return url
-    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+    return f"{scheme}{sep}***@{rest.rpartition('@')[2]}"
 
 
 def check_url(url: str, option: str) -> str:
     """An http(s) URL without credentials in it; KgEndpointError otherwise."""
+    if "@" in url:  # user info, perhaps with a password holding / ? or # (see redact)
+        raise KgEndpointError(
+            f"{option}: credentials in the URL are not accepted ({redact(url)}): set "
+            f"{ENV_USER} and {ENV_PASSWORD}, or {ENV_TOKEN}, or use a netrc file (a literal "
+            "@ elsewhere in the URL is written %40)"
+        )
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError on a malformed port
@@ -87,11 +96,6 @@ def check_url(url: str, option: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise KgEndpointError(
             f"{option}: expected an http:// or https:// URL with a host, got {redact(url)}"
-        )
-    if "@" in parts.netloc:
-        raise KgEndpointError(
-            f"{option}: credentials in the URL are not accepted ({redact(url)}): set "
-            f"{ENV_USER} and {ENV_PASSWORD}, or {ENV_TOKEN}, or use a netrc file"
         )
     if parts.fragment:
         raise KgEndpointError(f"{option}: a URL with a #fragment cannot be an endpoint")
@@ -102,9 +106,9 @@ def check_url(url: str, option: str) -> str:
 class Credentials:
     """The Authorization header to send, where it comes from, and the values to scrub."""
 
-    header: str | None = None
-    source: str = "none"
-    secrets: tuple[str, ...] = ()
+    header: str | None = field(default=None, repr=False)  # no secret in a repr, a traceback's
+    source: str = "none"  # locals or a debugger's display
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def scrub(self, text: str) -> str:
         """`text` with every secret replaced by ***, for text a server sent back."""
@@ -188,6 +192,11 @@ def _network_problem(exc: BaseException, timeout: float) -> tuple[str, bool]:
     return str(reason) or type(reason).__name__, False
 
 
+def _is_timeout(exc: BaseException) -> bool:
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, TimeoutError | socket.timeout)
+
+
 def _excerpt(body: bytes, limit: int = 300) -> str:
     text = " ".join(body.decode("utf-8", "replace").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -205,7 +214,9 @@ class Client:
         backoff: float = BACKOFF_S,
         notify: Notify = None,
         sleep: Callable[[float], None] = time.sleep,
+        retry_timeouts: bool = True,
     ):
+        self.retry_timeouts = retry_timeouts  # False for queries: a slow query stays slow
         self.credentials = credentials
         self.timeout = timeout
         self.attempts = max(1, attempts)
@@ -229,6 +240,13 @@ class Client:
             f"{what}: {where} refused the request{with_what} (HTTP 403 Forbidden): a read-only "
             "server, or credentials without that right"
         )
+
+    def _said(self, error: urllib.error.HTTPError) -> str:
+        """The start of an error answer's body, secrets scrubbed (a server may echo them)."""
+        try:
+            return self.credentials.scrub(_excerpt(error.read()))
+        except (OSError, http.client.HTTPException):
+            return ""
 
     def send(
         self,
@@ -255,10 +273,7 @@ class Client:
                     ctype = answer.headers.get("Content-Type", "")
                     return Response(answer.status, ctype, data, attempt)
             except urllib.error.HTTPError as e:
-                try:
-                    data = e.read()
-                except (OSError, http.client.HTTPException):
-                    data = b""
+                said = self._said(e)  # scrubbed: the raw body never stays in this frame
                 if e.code in (401, 403):
                     raise KgEndpointError(self._refused(e.code, what, where)) from None
                 if 300 <= e.code < 400:
@@ -267,12 +282,15 @@ class Client:
                         f"{what}: {where} redirects (HTTP {e.code}) to {target}: give that URL"
                     ) from None
                 problem = f"HTTP {e.code} {e.reason}"
-                if e.code not in TRANSIENT_STATUS:
-                    said = self.credentials.scrub(_excerpt(data))
+                # A query the server stopped at its time limit would only be stopped again.
+                stopped = e.code == 503 and "query stopped" in said
+                if e.code not in TRANSIENT_STATUS or stopped:
                     message = f"{what}: {where} answered {problem}" + (f": {said}" if said else "")
                     raise KgEndpointError(message + (f" ({hint})" if hint else "")) from None
             except (OSError, http.client.HTTPException) as e:
                 problem, transient = _network_problem(e, self.timeout)
+                if transient and not self.retry_timeouts and _is_timeout(e):
+                    raise KgEndpointError(f"{what}: {where}: {problem}") from None
                 if not transient:
                     raise KgEndpointError(f"{what}: cannot reach {where}: {problem}") from None
             if attempt < self.attempts:
@@ -410,10 +428,14 @@ def run_remote(
     endpoint: str,
     lang: str = "en",
     timeout: float = DEFAULT_TIMEOUT_S,
+    limit: int | None = None,
     notify: Notify = None,
     env: Mapping[str, str] | None = None,
 ) -> QueryResult:
     """Run a stored query on a remote SPARQL endpoint; the same result as `kg.query.run`.
+
+    `timeout` bounds each request; a query that times out is not tried again (a connection
+    reset or HTTP 502/503/504 is). `limit` keeps the first rows.
 
     The stored queries expect the union of the named graphs as the default graph (for the
     Oxigraph server: `--union-default-graph`). No local build is needed.
@@ -426,7 +448,9 @@ def run_remote(
     if substitutions:
         # A trailing VALUES clause (SPARQL 1.1, 10.2.2) joins the bindings with the results.
         text = text.rstrip("\n") + "\n" + values_clause(substitutions) + "\n"
-    client = Client(credentials_for(url, env), timeout=timeout, notify=notify)
+    if timeout <= 0:
+        raise KgEndpointError("--timeout must be a positive number of seconds")
+    client = Client(credentials_for(url, env), timeout=timeout, notify=notify, retry_timeouts=False)
     where = redact(url)
     what = f"query {query.name}"
     answer = sparql(client, url, text, what=what, accept=f"{SPARQL_JSON}, {N_TRIPLES};q=0.9")
@@ -445,7 +469,11 @@ def run_remote(
         # Read the results again (they are an iterator) now that the labels are known.
         columns, rows = _table(_solutions(answer, what, where), query, labeler)
     notes = _remote_unknown_nodes(client, url, substitutions)
-    return QueryResult(query, columns, rows, notes)
+    result = QueryResult(query, columns, rows, notes)
+    if limit is not None and len(rows) > limit:
+        del rows[limit:]
+        result.after.append(f"note: stopped at --limit {limit}: the query has more rows")
+    return result
 
 
 # --------------------------------------------------------------------------- loading

@@ -1,5 +1,6 @@
 """`kg serve`: the build through the real Oxigraph server, read-only, with its YASGUI editor,
-the stored-queries page, and a headless Chromium that runs a stored question in the editor."""
+the stored-queries page, and a headless Chromium that runs a stored question in the editor;
+all of it through kg's proxy, which stops a query at --timeout by restarting Oxigraph."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from http.client import HTTPConnection, IncompleteRead
 from pathlib import Path
 
 import pytest
@@ -67,11 +69,11 @@ def _ask(base: str) -> int:
     )[0]
 
 
-def start_serve(project_dir: Path) -> Served:
+def start_serve(project_dir: Path, *options: str) -> Served:
     port, pages_port = free_port(), free_port()
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [*kg_command(), "serve", "--port", str(port), "--pages-port", str(pages_port)],
+        [*kg_command(), "serve", "--port", str(port), "--pages-port", str(pages_port), *options],
         cwd=project_dir,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -255,3 +257,97 @@ def test_browser_runs_a_stored_question_from_the_page(served, built, project_dir
                 assert (tmp_path / f"{name}.png").stat().st_size > 10_000
         finally:
             browser.close()
+
+
+# --- the time limit: a query still running at --timeout is stopped, Oxigraph restarted ---------
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+ENDLESS_STREAM = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # rows from the start
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc/*/stat)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _post_query(base: str, query: str) -> tuple[int, bytes, float]:
+    began = time.perf_counter()
+    status, body = http(
+        "POST",
+        f"{base}/query",
+        query.encode("utf-8"),
+        {"Content-Type": "application/sparql-query", "Accept": "text/csv"},
+    )
+    return status, body, time.perf_counter() - began
+
+
+def _gone(pid: int, within_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not Path(f"/proc/{pid}").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_runaway_query_is_stopped_at_the_timeout_and_the_server_goes_on(project_dir, run_kg):
+    server = start_serve(project_dir, "--timeout", "2")
+    try:
+        [first] = children(server.proc.pid)
+        # A second runaway query, in flight when the first one's limit passes: cut off by the
+        # restart, it is told so at once.
+        second: queue.Queue = queue.Queue()
+
+        def later():
+            time.sleep(0.5)
+            second.put(_post_query(server.base, RUNAWAY.replace("?l }", "?l . ?m ?n ?o }")))
+
+        threading.Thread(target=later, daemon=True).start()
+        status, body, took = _post_query(server.base, RUNAWAY)
+        assert status == 503 and took < 5, (status, body, took)
+        assert body == b"query stopped after 2 s (kg serve --timeout)\n"
+        status, body, took = second.get(timeout=10)
+        assert status == 503 and b"restarting" in body and took < 3, (status, body, took)
+        # Its memory and CPU are released: that Oxigraph process is gone, a new one serves.
+        assert _gone(first), f"the Oxigraph process {first} still runs"
+        assert _ask(server.base) == 200
+        [restarted] = children(server.proc.pid)
+        assert restarted != first
+        local = run_kg("query", "us-demands", cwd=project_dir)
+        endpoint = f"{server.base}/query"
+        remote = run_kg("query", "us-demands", "--endpoint", endpoint, cwd=project_dir)
+        assert remote.returncode == 0, remote.stderr
+        assert remote.stdout == local.stdout and "(6 rows)" in remote.stdout
+
+        # An answer already streaming at the limit is cut off: the connection is closed.
+        conn = HTTPConnection(HOST, server.port, timeout=30)
+        began = time.perf_counter()
+        conn.request(
+            "POST", "/query", ENDLESS_STREAM.encode(), {"Content-Type": "application/sparql-query"}
+        )
+        answer = conn.getresponse()
+        assert answer.status == 200
+        with pytest.raises(IncompleteRead):
+            while answer.read(1 << 20):
+                pass  # chunked: ends without its last chunk
+        assert time.perf_counter() - began < 5
+        conn.close()
+        assert _gone(restarted), f"the Oxigraph process {restarted} still runs"
+        assert _ask(server.base) == 200  # waits for the restart, if it is not done yet
+        [again] = children(server.proc.pid)
+        assert again != restarted
+    finally:
+        code, rest = server.stop()
+    assert code == 0, rest
+    stopped = [line for line in rest.splitlines() if line.startswith("Stopped POST /query")]
+    assert len(stopped) == 2, rest  # one line per stopped query; the one cut off is not one
+    assert all(
+        "from 127.0.0.1 after 2 s (--timeout); Oxigraph restarted in" in line for line in stopped
+    )
