@@ -25,10 +25,10 @@ from pyoxigraph import serialize as ox_serialize
 from kg import __version__, cache
 from kg import namespaces as ns
 from kg.anchor import Anchored, expand_evidence
-from kg.errors import KgProjectError
+from kg.errors import KgProjectError, KgTermError
 from kg.load import Loaded, load_project
 from kg.progress import Progress
-from kg.project import Project
+from kg.project import ONTOLOGY, Project
 from kg.report import ValidationReport
 
 _TYPE = NamedNode(ns.RDF + "type")
@@ -141,6 +141,22 @@ def _has_blank_nodes(quads: list[Quad]) -> bool:
     return any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in quads)
 
 
+def check_terms(loaded: Loaded) -> None:
+    """Fail (exit 1) on a term the data or shapes use but the ontology does not define."""
+    from kg import terms
+
+    ontology = [q for lf in loaded.files if lf.source.kind == ONTOLOGY for q in lf.quads]
+    described = terms.described_resources(list(loaded.quads()))
+    usages = [
+        terms.rdf_usage(lf.source.rel, lf.text, lf.quads)
+        for lf in [*loaded.files, *loaded.shapes]
+        if lf.source.kind != ONTOLOGY
+    ]
+    problems = terms.check(ontology, described, usages)
+    if problems:
+        raise KgTermError(problems, what="the data")
+
+
 def _run(project: Project, reason: str, started: float, progress: Progress) -> BuildResult:
     from kg import reason as reasoning
     from kg import validate as validation
@@ -150,6 +166,7 @@ def _run(project: Project, reason: str, started: float, progress: Progress) -> B
     hashes = {f.rel: cache.sha256_file(f.path) for f in inputs}
 
     loaded = load_project(project, progress=progress)
+    check_terms(loaded)
     anchored = expand_evidence(project, loaded, progress=progress)
     asserted = list(loaded.quads()) + [q for a in anchored for q in a.quads]
 
@@ -239,10 +256,20 @@ def build(
         fresh = cache.Freshness(False, "build/dataset.nq is missing or damaged")
     reason = "forced" if force else fresh.reason
     progress = progress if progress is not None else Progress.quiet()
-    try:
-        return _run(project, reason, started, progress)
-    finally:
-        progress.end()
+    # One build at a time per project: a second `kg build` waits, then reuses what the first
+    # wrote if the sources did not change meanwhile.
+    with cache.build_lock(project) as waited:
+        if waited and not force:
+            manifest = cache.read_manifest(project)
+            if cache.check_fresh(project, manifest).fresh:
+                data = cache.read_dataset(project, manifest)
+                if data is not None:
+                    elapsed = time.perf_counter() - started
+                    return BuildResult(project, manifest, False, "", elapsed, data)
+        try:
+            return _run(project, reason, started, progress)
+        finally:
+            progress.end()
 
 
 def ensure_built(project: Project, *, notify: Callable[[str], None] | None = None) -> BuildResult:

@@ -11,10 +11,12 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.errors import KgProjectError
 from kg.project import Project
 
 FORMAT_VERSION = 1
@@ -199,6 +201,40 @@ def _atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def build_lock(project: Project):
+    """Hold build/.lock exclusively; yields True when another build held it and we waited.
+
+    An OS lock (flock) is released by the kernel when its holder dies, so a killed build
+    never leaves the project locked.
+    """
+    import fcntl
+
+    try:
+        project.build_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(project.build_dir / LOCK, "a+b")  # noqa: SIM115 (held across the yield)
+    except OSError as e:
+        raise KgProjectError(f"cannot create {project.build_dir / LOCK}: {e.strerror}") from None
+    with handle:
+        waited = False
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waited = True
+            print(
+                f"kg: another kg build is running in {project.rel(project.build_dir)}/; waiting",
+                file=sys.stderr,
+            )
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield waited
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def write_cache(project: Project, dataset: bytes, manifest: dict, stamps: dict) -> None:

@@ -94,7 +94,8 @@ class Usage:
 
     file: str
     text: str
-    terms: frozenset[str]
+    terms: frozenset[str]  # used as predicate or class: must be a known term
+    links: frozenset[str] = frozenset()  # other IRIs: outside pages (a source's URL) may be any
 
 
 def defined_terms(ontology: list[Quad]) -> set[str]:
@@ -107,11 +108,13 @@ def described_resources(quads: list[Quad]) -> set[str]:
 
 
 def rdf_usage(file: str, text: str, quads: list[Quad]) -> Usage:
-    terms = set()
+    terms, links = set(), set()
     for q in quads:
         terms.add(q.predicate.value)
-        terms.update(t.value for t in (q.subject, q.object) if _is_iri(t))
-    return Usage(file, text, frozenset(terms))
+        if q.predicate == _TYPE and _is_iri(q.object):
+            terms.add(q.object.value)
+        links.update(t.value for t in (q.subject, q.object) if _is_iri(t))
+    return Usage(file, text, frozenset(terms), frozenset(links - terms))
 
 
 _PREFIX_DECL = re.compile(r"PREFIX\s+([\w-]*):\s*<([^>]*)>", re.I)
@@ -140,8 +143,10 @@ def check(ontology: list[Quad], described: set[str], usages: list[Usage]) -> lis
     defined = defined_terms(ontology)
     problems = []
     for usage in usages:
-        for term in sorted(usage.terms):
+        for term in sorted(usage.terms | usage.links):
             message = _why_undefined(term, defined, described)
+            if message and term in usage.links and message.startswith("is in a vocabulary"):
+                continue  # a link to an outside page or dataset, not a term of a vocabulary
             if message:
                 problems.append(TermProblem(term, usage.file, _line_of(usage.text, term), message))
     return problems

@@ -936,3 +936,62 @@ def test_serve_on_a_busy_port_exits_2_naming_it(project_dir):
     assert r.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in r.stderr
     _no_traceback(r)
+
+
+# --- build side: undefined terms in data, two builds at once ------------------------------------
+
+
+def test_a_misspelt_property_in_data_fails_the_build_naming_term_file_and_line(
+    project_copy, clean_env
+):
+    article = project_copy.root / "data" / "articles" / "000_5411ffdd50fd7b8e.ttl"
+    text = article.read_text(encoding="utf-8")
+    text = text.replace("kg:performedBy kgr:iran ;", "kg:perfomedBy kgr:iran ;", 1)
+    article.write_text(text, encoding="utf-8")
+    line = text[: text.index("kg:perfomedBy")].count("\n") + 1
+    r = _run(["build"], project_copy.root, clean_env)
+    assert r.returncode == 1, r.stderr
+    assert f"data/articles/000_5411ffdd50fd7b8e.ttl:{line}: kg:perfomedBy" in r.stderr
+    assert "is not defined in ontology/" in r.stderr
+    assert not (project_copy.root / "build" / "dataset.nq").exists()
+    _no_traceback(r)
+
+
+def test_a_term_minted_in_another_vocabulary_fails_the_build(project_copy, clean_env):
+    shared = project_copy.root / "data" / "shared" / "actors.ttl"
+    shared.write_text(
+        shared.read_text(encoding="utf-8").replace(
+            "@prefix rdfs:", "@prefix schema: <https://schema.org/> .\n@prefix rdfs:", 1
+        )
+        + "\nkgr:oman schema:negotiator kgr:badr .\n",
+        encoding="utf-8",
+    )
+    r = _run(["build"], project_copy.root, clean_env)
+    assert r.returncode == 1
+    assert "schema:negotiator" in r.stderr or "https://schema.org/negotiator" in r.stderr
+    assert "is not a known term" in r.stderr
+
+
+def test_two_builds_at_once_one_waits_and_the_cache_is_whole(project_copy, clean_env):
+    root = project_copy.root
+    procs = [
+        subprocess.Popen(
+            [*kg_command(), "build"],
+            cwd=root,
+            env=clean_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    stdout = "".join(o for o, _ in outs)
+    stderr = "".join(e for _, e in outs)
+    assert stdout.count("Built ") == 1, stdout  # one built, the other reused its work
+    assert "another kg build is running" in stderr
+    manifest = json.loads((root / "build" / "manifest.json").read_text(encoding="utf-8"))
+    data = (root / "build" / "dataset.nq").read_bytes()
+    assert cache.sha256_bytes(data) == manifest["dataset"]["sha256"]

@@ -131,7 +131,8 @@ def test_properties_and_classes_are_typed(ontology):
 
 def _terms_used(quads):
     """Predicates, classes and IRI objects appearing in a set of quads."""
-    return terms.rdf_usage("", "", quads).terms
+    usage = terms.rdf_usage("", "", quads)
+    return usage.terms | usage.links
 
 
 def _problems(ontology_store, used_by: dict[str, frozenset[str]], described: set[str]):
