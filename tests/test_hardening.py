@@ -903,7 +903,6 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
 def test_serve_listens_on_the_loopback_only_and_passes_its_time_limit(project_dir):
     from test_serve import start_serve
 

@@ -67,8 +67,7 @@ def test_superclass_types_of_the_project_are_inferred(built):
                 expected = Triple(t.subject, TYPE, sup)
                 assert expected in inferred or expected in asserted
                 checked += 1
-    if not checked:
-        pytest.skip("the project has no instance of a subclass")
+    assert checked, "the project has no instance of a subclass: nothing was checked"
 
 
 def test_inferred_graph_holds_nothing_asserted_and_no_noise(built):

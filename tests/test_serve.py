@@ -219,8 +219,9 @@ def test_the_stored_queries_page_opens_every_question_in_the_editor(served, proj
 def test_browser_runs_a_stored_question_from_the_page(served, built, project_dir, tmp_path):
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
+        pytest.fail(message)  # a missing browser is a missing install step, not a pass
+    from playwright import sync_api  # in the test extra
+
     project = locate(project_dir)
     store = open_store(built.dataset)
     cases = {
@@ -296,7 +297,6 @@ def _gone(pid: int, within_s: float = 5.0) -> bool:
     return not Path(f"/proc/{pid}").exists()
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_a_runaway_query_is_stopped_at_the_timeout_and_the_server_goes_on(project_dir, run_kg):
     server = start_serve(project_dir, "--timeout", "2")
     try:
