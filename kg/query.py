@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from pyoxigraph import (
     BlankNode,
@@ -52,6 +53,7 @@ PAGE_ROWS = 1000  # rows read before output starts when streaming (table widths,
 _BATCH_ROWS = 256  # rows per hand-over from the worker thread ...
 _BATCH_S = 0.05  # ... or fewer, once this long has passed since the last one
 _QUEUE_BATCHES = 8  # batches waiting at most: the worker waits when the reader is slower
+_MADE_CELLS = 50_000  # cells remembered by term while reading one answer
 
 
 @dataclass(frozen=True)
@@ -272,19 +274,21 @@ class Labeler:
             rank = len(self.order)
             best: tuple[int, str] | None = None
             for q in self.store.quads_for_pattern(node, _LABEL, None, None):
-                if not isinstance(q.object, Literal):
+                label = q.object  # a new Python object per access: read it once
+                if not isinstance(label, Literal):
                     continue
-                lang = q.object.language
+                lang = label.language
                 r = self.order.index(lang) if lang in self.order else rank
-                cand = (r, q.object.value)
+                cand = (r, label.value)
                 if best is None or cand < best:
                     best = cand
             self._cache[iri] = best[1] if best else ns.local_name(iri)
         return self._cache[iri]
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One value of an answer, ready for output (a tuple: answers have many thousands)."""
+
     text: str  # label for IRIs, lexical value for literals, "" when unbound
     iri: str | None = None  # the IRI, when the value is one
     bound: bool = True  # False for a variable without a value in this row
@@ -429,9 +433,8 @@ class _Evaluation:
                 return
             if isinstance(answer, QuerySolutions):
                 variables = [v.value for v in answer.variables]
-                width = range(len(variables))
                 head = ("head", "select", variables)
-                rows = (tuple(sol[i] for i in width) for sol in answer)
+                rows = (tuple(sol) for sol in answer)
             else:  # CONSTRUCT / DESCRIBE: one row per triple
                 head = ("head", "triples", ["subject", "predicate", "object"])
                 rows = ((t.subject, t.predicate, t.object) for t in answer)
@@ -516,6 +519,7 @@ class _Reader:
         self.count = 0
         self.done = False
         self.positions: list[int] = []  # for each column, its index in the engine's rows
+        self._made: dict = {}  # term -> Cell: an answer repeats its IRIs and literals a lot
 
     def _message(self):
         message = self.evaluation.next(self.deadline)
@@ -560,10 +564,18 @@ class _Reader:
         return columns
 
     def _cells(self, row: tuple) -> list[Cell]:
-        return [
-            Cell(row[i]) if isinstance(row[i], str) else _cell(row[i], self.labeler)
-            for i in self.positions
-        ]
+        made = self._made
+        cells = []
+        for i in self.positions:
+            term = row[i]
+            cell = made.get(term)
+            if cell is None:
+                cell = Cell(term) if isinstance(term, str) else _cell(term, self.labeler)
+                if len(made) >= _MADE_CELLS:
+                    made.clear()  # a streamed answer must not grow memory with its rows
+                made[term] = cell
+            cells.append(cell)
+        return cells
 
     def batches(self) -> Iterator[list[list[Cell]]]:
         """The rows, in the batches the engine hands over, until the end or the limit."""
