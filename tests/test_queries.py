@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, Variable
 
 from kg import namespaces as ns
 from kg.build import BuildResult, build
@@ -505,11 +505,42 @@ def test_conflicts(ask):
         "kgi:regional-influence",
     )
     assert set(a.column("holder")) == {"kgr:iran", "kgr:khamenei"}
+    assert set(a.column("source")) == {f"kgr:article-{ARTICLE_ID}"}
 
     zh = ask("conflicts", "zh").label_tuples("demand_issue", "kind", "holder", "stance_issue")
     assert ("弹道导弹", "红线", "哈梅内伊", "弹道导弹") in zh
     assert ("铀浓缩", "附条件提议", "哈梅内伊", "铀浓缩") in zh
     assert ("核查", "立场", "伊朗", "核计划") in zh
+
+
+def test_conflicts_pair_a_demand_and_a_stance_of_the_same_source(tmp_path):
+    """Over a collection of articles a demand meets only the stances its own source reports."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kg_synth", REPO_ROOT / "benchmarks" / "synth.py")
+    synth = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synth)
+    root = synth.generate(tmp_path / "corpus", 3, seed=11)
+    built = build(locate(root))
+    store = open_store(built.dataset)
+    rows = execute(store, find_query(built.project, "conflicts")).rows
+    columns = find_query(built.project, "conflicts").columns
+    at = {c: i for i, c in enumerate(columns)}
+    reports = (
+        "ASK { ?node <https://w3id.org/oman-talks/ontology#hasEvidence>/"
+        "<http://www.w3.org/ns/oa#hasTarget>/<http://www.w3.org/ns/oa#hasSource> ?source }"
+    )
+    sources = {row[at["source"]].iri for row in rows}
+    assert len(sources) >= 2, "collisions in more than one synthetic article"
+    for row in rows:
+        for node in ("demand", "stance"):
+            bound = {
+                "node": NamedNode(row[at[node]].iri),
+                "source": NamedNode(row[at["source"]].iri),
+            }
+            subs = {Variable(k): v for k, v in bound.items()}
+            answer = store.query(reports, use_default_graph_as_union=True, substitutions=subs)
+            assert bool(answer), (row[at[node]].iri, row[at["source"]].iri)
 
 
 # --------------------------------------------------------------------------------------------
