@@ -615,6 +615,12 @@ def _query_span(stages: dict, engine: str) -> str:
     return text
 
 
+def _queries_under(stages: dict, seconds: float) -> str:
+    got = [by.get("kg", {}) for name, by in stages.items() if name.startswith("query ")]
+    fast = sum(1 for m in got if m.get("seconds", float("inf")) < seconds)
+    return f"{fast} of {len(got)}"
+
+
 def summary(results: list[dict]) -> list[str]:
     """One table: the main stages at every size, kg against the reference stack."""
     head = "| stage | " + " | ".join(
@@ -633,6 +639,8 @@ def summary(results: list[dict]) -> list[str]:
     cells = [f"{_query_span(r['stages'], 'kg')} / {_query_span(r['stages'], 'reference')}"
              for r in results]  # fmt: skip
     lines.append("| each stored query (fastest–slowest) | " + " | ".join(cells) + " |")
+    lines.append("| stored queries under 100 ms (kg) | " + " | ".join(
+        _queries_under(r["stages"], 0.1) for r in results) + " |")  # fmt: skip
     peak = [
         _fmt_mem(by["kg"]) for r in results for name, by in r["stages"].items()
         if name == "build (full)" and "kg" in by
@@ -670,6 +678,8 @@ def report(results: list[dict], seed: dict | None, checks, args) -> str:
         ]
         for name, by in r["stages"].items():
             k, ref = by.get("kg", {"missing": True}), by.get("reference", {"missing": True})
+            if name.startswith("query ") and isinstance(k.get("extra"), int):
+                name = f"{name} ({k['extra']:,} rows)"  # the size of the answer explains its time
             lines.append(
                 f"| {name} | {_fmt_time(k)} | {_fmt_mem(k)} | {_fmt_time(ref)} | "
                 f"{_fmt_mem(ref)} | {_ratio(k, ref)} |"
