@@ -737,7 +737,8 @@ def report(results: list[dict], seed: dict | None, checks, args) -> str:
         for name, by in r["stages"].items():
             k, ref = by.get("kg", {"missing": True}), by.get("reference", {"missing": True})
             if name.startswith(("query ", "labelled ")) and isinstance(k.get("extra"), int):
-                name = f"{name} ({k['extra']:,} rows)"  # the size of the answer explains its time
+                rows = k["extra"]  # the size of the answer explains its time
+                name = f"{name} ({rows:,} row{'' if rows == 1 else 's'})"
             lines.append(
                 f"| {name} | {_fmt_time(k)} | {_fmt_mem(k)} | {_fmt_time(ref)} | "
                 f"{_fmt_mem(ref)} | {_ratio(k, ref)} |"
