@@ -479,7 +479,6 @@ def bench_size(size: str, workdir: Path, runs: int, ref_runs: int, limit: float,
 
 def bench_seed(workdir: Path, runs: int, log) -> dict:
     """On the shipped project: cold `kg query us-demands`, `kg build` with nothing changed."""
-
     root = workdir / "seed"
     if not root.is_dir():
         root.mkdir(parents=True)

@@ -63,6 +63,19 @@ def run_kg():
 
 
 @pytest.fixture(scope="session")
+def synth():
+    """benchmarks/synth.py, the synthetic corpus generator: synth.generate(dir, articles, seed)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "synth.py"
+    spec = importlib.util.spec_from_file_location("kg_bench_synth", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("kg_bench_synth", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
 def copy_project():
     """Copy a project's folders (no build/) into a new dir: copy_project(src, dst) -> dst."""
     return _copy_project

@@ -13,7 +13,6 @@ shipped project. benchmarks/run.py makes the same checks at 10k triples.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -32,17 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SYNTH_ARTICLES = 2  # about 5,000 triples once built
 
 
-def _module(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def synth_root(tmp_path_factory) -> Path:
-    synth = _module("kg_bench_synth", ROOT / "benchmarks" / "synth.py")
+def synth_root(synth, tmp_path_factory) -> Path:
     return synth.generate(tmp_path_factory.mktemp("synth") / "corpus", SYNTH_ARTICLES, seed=7)
 
 
@@ -69,8 +59,7 @@ def test_synthetic_corpus_builds_and_conforms_without_any_result(synth_root):
     assert result.manifest["evidence"] > 100
 
 
-def test_synthetic_corpus_is_deterministic(tmp_path):
-    synth = _module("kg_bench_synth", ROOT / "benchmarks" / "synth.py")
+def test_synthetic_corpus_is_deterministic(synth, tmp_path):
     a = synth.generate(tmp_path / "a", 2, seed=3)
     b = synth.generate(tmp_path / "b", 2, seed=3)
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())

@@ -513,19 +513,13 @@ def test_conflicts(ask):
     assert ("核查", "立场", "伊朗", "核计划") in zh
 
 
-def test_conflicts_pair_a_demand_and_a_stance_of_the_same_source(tmp_path):
+def test_conflicts_pair_a_demand_and_a_stance_of_the_same_source(synth, tmp_path):
     """Over a collection of articles a demand meets only the stances its own source reports."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("kg_synth", REPO_ROOT / "benchmarks" / "synth.py")
-    synth = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(synth)
-    root = synth.generate(tmp_path / "corpus", 3, seed=11)
-    built = build(locate(root))
+    built = build(locate(synth.generate(tmp_path / "corpus", 3, seed=11)))
     store = open_store(built.dataset)
-    rows = execute(store, find_query(built.project, "conflicts")).rows
-    columns = find_query(built.project, "conflicts").columns
-    at = {c: i for i, c in enumerate(columns)}
+    conflicts = find_query(built.project, "conflicts")
+    rows = execute(store, conflicts).rows
+    at = {c: i for i, c in enumerate(conflicts.columns)}
     reports = (
         "ASK { ?node <https://w3id.org/oman-talks/ontology#hasEvidence>/"
         "<http://www.w3.org/ns/oa#hasTarget>/<http://www.w3.org/ns/oa#hasSource> ?source }"
