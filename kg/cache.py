@@ -19,7 +19,9 @@ from pathlib import Path
 from kg.errors import KgProjectError
 from kg.project import Project
 
-FORMAT_VERSION = 1
+# Raise when the build writes different data from the same sources (2: kg:firstQuoteStart),
+# so that a cache written by an older kg is rebuilt rather than queried.
+FORMAT_VERSION = 2
 _RACY_NS = 2_000_000_000  # stamps younger than this (relative to stamps.json) are re-hashed
 DATASET = "dataset.nq"
 MANIFEST = "manifest.json"

@@ -96,6 +96,26 @@ def test_evidence_count_matches_manifest(built):
     assert len({r["e"] for r in rows}) == built.manifest["evidence"]
 
 
+def test_first_quote_start_is_the_earliest_evidence_of_each_node_per_article(built):
+    """kg:firstQuoteStart (the story-order key queries sort by) is one value per node and
+    article graph: the smallest oa:start of the node's evidence in that graph."""
+    dataset = Dataset(parse(built.dataset, RdfFormat.N_QUADS))
+    has_evidence, first = NamedNode(ns.KG + "hasEvidence"), NamedNode(ns.KG + "firstQuoteStart")
+    expected: dict[tuple, int] = {}
+    for q in dataset.quads_for_predicate(has_evidence):
+        start = int(q.object.value.rsplit("/", 1)[1].split("-")[0])  # <E> ends in start-end
+        key = (q.subject, q.graph_name)
+        expected[key] = min(start, expected.get(key, start))
+    written: dict[tuple, list] = {}
+    for q in dataset.quads_for_predicate(first):
+        written.setdefault((q.subject, q.graph_name), []).append(q.object)
+    assert expected, "no evidence in the build"
+    assert set(written) == set(expected)
+    for key, values in written.items():
+        assert [int(v.value) for v in values] == [expected[key]], key
+        assert values[0].datatype.value == ns.XSD + "nonNegativeInteger"
+
+
 # --- on the mini fixture (exact content) ----------------------------------------------------
 
 
