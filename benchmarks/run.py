@@ -712,8 +712,9 @@ def report(results: list[dict], seed: dict | None, checks, args) -> str:
         "export: --limit; each query: --query-limit; full build: --build-limit) is killed and "
         'shown as "over N s". "query NAME" is the engine\'s work (evaluate, read every row), '
         'the same as the reference\'s; "labelled NAME" adds what `kg query` does on a loaded '
-        "store (every IRI labelled, cells made for output). Other jobs shared this 2-core "
-        "machine: timings are noisy.",
+        "store (every IRI labelled, cells made for output). This 2-core virtual machine is "
+        "shared with other tenants: the same query, timed minutes apart in the same way, has "
+        "differed by up to half its time.",
         "",
     ]
     if getattr(args, "queries_rerun", None):
