@@ -319,9 +319,14 @@ class QueryResult:
 
 
 def open_store(data: bytes) -> Store:
-    """An in-memory store holding the cached N-Quads."""
+    """An in-memory store holding the cached N-Quads.
+
+    Parsed leniently (IRIs and language tags not checked again): these are the build's own
+    bytes, written by pyoxigraph and verified against the manifest's SHA-256 before they get
+    here. At a million triples that is 2.4 s instead of 3.2 s for every `kg query`.
+    """
     store = Store()
-    store.load(data, RdfFormat.N_QUADS)
+    store.load(data, RdfFormat.N_QUADS, lenient=True)
     return store
 
 
