@@ -56,6 +56,14 @@ def _run_kg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium for a browser test: skipped without one (see tests/browser.py)."""
+    from browser import require_chromium
+
+    return require_chromium()
+
+
 @pytest.fixture(scope="session")
 def run_kg():
     """Run the `kg` CLI in a subprocess: run_kg("query", "x", cwd=...) -> CompletedProcess."""

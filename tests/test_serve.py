@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from http.client import HTTPConnection, IncompleteRead
 from pathlib import Path
 
+import browser as browser_flags
 import pytest
 from servers import HOST, copy_built, editor_query, free_port, http, kg_command, port_closed
 
@@ -23,15 +24,6 @@ from kg.project import locate
 from kg.query import execute, find_query, list_queries, open_store
 from kg.serve import editor_text
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]  # and --headless, which Playwright adds for headless=True
 START_BOUND_S = 5.0  # generous: measured about 0.2-0.3 s on the seed graph
 
 
@@ -216,10 +208,9 @@ def test_the_stored_queries_page_opens_every_question_in_the_editor(served, proj
     assert saved == page
 
 
-def test_browser_runs_a_stored_question_from_the_page(served, built, project_dir, tmp_path):
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
-        pytest.fail(message)  # a missing browser is a missing install step, not a pass
+def test_browser_runs_a_stored_question_from_the_page(
+    chromium, served, built, project_dir, tmp_path
+):
     from playwright import sync_api  # in the test extra
 
     project = locate(project_dir)
@@ -232,9 +223,9 @@ def test_browser_runs_a_stored_question_from_the_page(served, built, project_dir
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
             str(tmp_path / "profile"),  # a fresh user-data-dir
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium),
             headless=True,
-            args=CHROMIUM_FLAGS,
+            args=browser_flags.FLAGS,
         )
         try:
             page = browser.new_page()
