@@ -67,6 +67,10 @@ class KgEndpointError(KgError):
     """
 
 
+class KgShapesError(KgError):
+    """The shapes graph is not valid SHACL, or no engine can validate it (exit 2)."""
+
+
 class KgServeError(KgError):
     """The local SPARQL server cannot be started (missing program, port taken ...)."""
 

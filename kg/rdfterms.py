@@ -27,10 +27,12 @@ class TermMap:
         elif isinstance(term, ox.BlankNode):
             out = BNode(term.value)
         elif isinstance(term, ox.Literal):
+            # normalize=False: rdflib would rewrite "none"^^xsd:boolean to "false", and two
+            # distinct terms would map back to one.
             if term.language:
-                out = Literal(term.value, lang=term.language)
+                out = Literal(term.value, lang=term.language, normalize=False)
             else:
-                out = Literal(term.value, datatype=URIRef(term.datatype.value))
+                out = Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
         else:
             raise TypeError(f"unsupported RDF term: {term!r}")
         self._back.setdefault(_key(out), term)

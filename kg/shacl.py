@@ -41,17 +41,48 @@ def _sh(name: str) -> NamedNode:
 
 _NODE_SHAPE, _PROPERTY_SHAPE = _sh("NodeShape"), _sh("PropertyShape")
 _VIOLATION = _sh("Violation")
+_RDFS_CLASS = NamedNode(ns.RDFS + "Class")
 
-# Predicates of a shape this engine understands; any other sh: predicate means Unsupported.
-_SHAPE_KEYS = {
+# The allow-list. The engine answers only when every sh: term of the shapes graph is one it
+# implements (or a report/annotation term that changes nothing), every predicate on a shape is
+# one of these, and every SPARQL constraint has the shape checked by `_sparql_structure`.
+# Anything else (logical constraints, sh:in, sh:closed, complex paths, custom constraint
+# components, sh:entailment, owl:imports...) raises Unsupported before any answer.
+# Parameters that make a node a shape (targets, constraint parameters, sh:path, sh:property):
+_SHAPE_PARAMETERS = {
     "targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode", "property", "path",
-    "message", "severity", "nodeKind", "pattern", "flags", "class", "datatype", "minLength",
-    "maxLength", "languageIn", "uniqueLang", "hasValue", "minCount", "maxCount", "minInclusive",
-    "maxInclusive", "minExclusive", "maxExclusive", "lessThan", "qualifiedValueShape",
-    "qualifiedMinCount", "qualifiedMaxCount", "sparql", "name", "description", "order",
-    "group", "defaultValue",
+    "nodeKind", "pattern", "class", "datatype", "minLength", "maxLength", "languageIn",
+    "uniqueLang", "hasValue", "minCount", "maxCount", "minInclusive", "maxInclusive",
+    "minExclusive", "maxExclusive", "lessThan", "qualifiedValueShape", "sparql",
 }  # fmt: skip
 _IGNORED_KEYS = {"name", "description", "order", "group", "defaultValue"}
+_SHAPE_KEYS = _SHAPE_PARAMETERS | _IGNORED_KEYS | {
+    "message", "severity", "flags", "qualifiedMinCount", "qualifiedMaxCount",
+}  # fmt: skip
+# Other sh: terms allowed anywhere in the shapes graph: classes and values the engine knows,
+# SPARQL constraint and prefix declarations, and the report vocabulary (a test file may hold
+# the expected report beside its shapes; it is not a shape).
+_OTHER_SH_TERMS = {
+    "NodeShape", "PropertyShape", "SPARQLConstraint", "Violation", "Warning", "Info",
+    "IRI", "BlankNode", "Literal", "BlankNodeOrIRI", "BlankNodeOrLiteral", "IRIOrLiteral",
+    "select", "prefixes", "declare", "prefix", "namespace", "PrefixDeclaration",
+    "ValidationReport", "ValidationResult", "conforms", "result", "focusNode", "resultPath",
+    "value", "sourceShape", "sourceConstraint", "sourceConstraintComponent", "resultSeverity",
+    "resultMessage",
+}  # fmt: skip
+# Each constraint component the engine implements, by the parameter that activates it.
+_COMPONENTS = {
+    "nodeKind", "pattern", "class", "datatype", "minLength", "maxLength", "languageIn",
+    "uniqueLang", "hasValue", "minCount", "maxCount", "minInclusive", "maxInclusive",
+    "minExclusive", "maxExclusive", "lessThan", "qualifiedValueShape",
+}  # fmt: skip
+# Predicates other than sh: ones a shape may carry: annotations that change no result.
+_ANNOTATIONS = {
+    ns.RDF + "type", ns.RDFS + "label", ns.RDFS + "comment", ns.RDFS + "seeAlso",
+    ns.RDFS + "isDefinedBy", ns.OWL + "versionInfo", ns.SKOS + "prefLabel",
+    ns.SKOS + "definition", ns.SKOS + "note", ns.SKOS + "scopeNote", ns.SKOS + "editorialNote",
+}  # fmt: skip
+_SHAPE_TYPES = {_NODE_SHAPE, _PROPERTY_SHAPE, _RDFS_CLASS}
 
 
 class Unsupported(Exception):
@@ -65,10 +96,11 @@ class RawResult:
     severity: NamedNode
     focus: object
     path: NamedNode | None
-    messages: tuple[str, ...]
+    messages: tuple[Literal, ...]  # sh:message terms, language tags kept
     value: object | None
     shape: object
     component: str  # local name of the constraint component
+    constraint: object | None = None  # the SPARQL constraint node (sh:sourceConstraint)
 
 
 @dataclass
@@ -76,7 +108,8 @@ class _Sparql:
     node: object
     query: str
     prefixes: dict[str, str]
-    messages: tuple[str, ...]
+    messages: tuple[Literal, ...]
+    values_at: int  # where `VALUES ?this {...}` goes: just inside the WHERE group
 
 
 @dataclass
@@ -85,7 +118,7 @@ class _Shape:
     is_property: bool
     path: NamedNode | None = None
     severity: NamedNode = _VIOLATION
-    messages: tuple[str, ...] = ()
+    messages: tuple[Literal, ...] = ()
     targets: list[tuple[str, object]] = field(default_factory=list)
     constraints: list[tuple[str, object]] = field(default_factory=list)
     properties: list[object] = field(default_factory=list)
@@ -99,16 +132,50 @@ class Shapes:
         self.po: dict[object, dict[NamedNode, list]] = {}
         for t in triples:
             self.po.setdefault(t.subject, {}).setdefault(t.predicate, []).append(t.object)
+            # Predicates, and classes (a custom component is `ex:C a sh:ConstraintComponent`);
+            # other sh: objects (a report's sh:ClassConstraintComponent...) are checked where used.
+            is_type = t.predicate == _RDF_TYPE
+            for term in (t.predicate, t.object) if is_type else (t.predicate,):
+                if isinstance(term, NamedNode) and term.value.startswith(SH):
+                    key = term.value[len(SH) :]
+                    if key not in _SHAPE_KEYS and key not in _OTHER_SH_TERMS:
+                        raise Unsupported(f"sh:{key}")
+            if t.predicate.value == ns.OWL + "imports":
+                raise Unsupported("owl:imports in the shapes graph")
         self.shapes: dict[object, _Shape] = {}
+        parameters = {NamedNode(SH + k) for k in _SHAPE_PARAMETERS}
+        # A shape: typed as one, or the subject of a target or constraint parameter (SHACL 2.1).
         roots = [
             s
             for s, props in self.po.items()
             if any(o in (_NODE_SHAPE, _PROPERTY_SHAPE) for o in props.get(_RDF_TYPE, ()))
-            or any(NamedNode(SH + k) in props for k in ("targetClass", "targetSubjectsOf",
-                                                         "targetObjectsOf", "targetNode", "path"))
-        ]  # fmt: skip
+            or any(p in parameters for p in props)
+        ]
         for s in roots:
             self._compile(s)
+        self._refuse_cycles()
+
+    def _refuse_cycles(self) -> None:
+        """Recursive shapes (SHACL leaves them undefined): Unsupported."""
+        done: set = set()
+
+        def visit(node, stack: set) -> None:
+            if node in stack:
+                raise Unsupported(f"recursive shapes through {node}")
+            if node in done:
+                return
+            stack.add(node)
+            shape = self.shapes[node]
+            for child in shape.properties:
+                visit(child, stack)
+            for key, param in shape.constraints:
+                if key == "qualifiedValueShape":
+                    visit(param[0], stack)
+            stack.discard(node)
+            done.add(node)
+
+        for node in list(self.shapes):
+            visit(node, set())
 
     def values(self, node, name: str) -> list:
         return self.po.get(node, {}).get(NamedNode(SH + name), [])
@@ -142,11 +209,12 @@ class Shapes:
                 key = p.value[len(SH) :]
                 if key not in _SHAPE_KEYS:
                     raise Unsupported(f"sh:{key} on {node}")
-        if _sh("deactivated") in props:
-            raise Unsupported("sh:deactivated")
-        types = props.get(_RDF_TYPE, [])
-        if any(t.value in (ns.RDFS + "Class", ns.OWL + "Class") for t in types):
-            raise Unsupported("implicit class target")
+            elif p.value not in _ANNOTATIONS:
+                # e.g. the parameter of a custom (SPARQL-based) constraint component
+                raise Unsupported(f"{p} on the shape {node}")
+        types = set(props.get(_RDF_TYPE, []))
+        if types - _SHAPE_TYPES:
+            raise Unsupported(f"a shape typed {', '.join(str(t) for t in types - _SHAPE_TYPES)}")
         path = self.one(node, "path")
         if path is not None and not isinstance(path, NamedNode):
             raise Unsupported("complex property path")
@@ -154,8 +222,10 @@ class Shapes:
         self.shapes[node] = shape
         severity = self.one(node, "severity")
         if severity is not None:
+            if not isinstance(severity, NamedNode):  # any IRI is a severity (SHACL 2.1.5)
+                raise Unsupported(f"sh:severity {severity}")
             shape.severity = severity
-        shape.messages = tuple(sorted(_message(m) for m in self.values(node, "message")))
+        shape.messages = _messages(self.values(node, "message"))
         for kind in (
             "targetClass",
             "targetSubjectsOf",
@@ -163,6 +233,8 @@ class Shapes:
             "targetNode",
         ):
             shape.targets += [(kind, v) for v in self.values(node, kind)]
+        if _RDFS_CLASS in types:  # implicit class target (SHACL 2.1.3.3)
+            shape.targets.append(("targetClass", node))
         for p, objs in props.items():
             key = p.value[len(SH) :] if p.value.startswith(SH) else None
             if (
@@ -187,7 +259,11 @@ class Shapes:
                 raise Unsupported(f"several sh:{key} on {node}")
             for o in objs:
                 shape.constraints.append((key, self._param(node, key, o)))
-        for p in self.values(node, "property"):
+        properties = self.values(node, "property")
+        if properties and shape.is_property:
+            # Its children's focus nodes are its value nodes, reported once per path there.
+            raise Unsupported("sh:property on a property shape")
+        for p in properties:
             child = self._compile(p)
             if not child.is_property:
                 raise Unsupported("sh:property without sh:path")
@@ -196,9 +272,6 @@ class Shapes:
             shape.sparql.append(self._sparql(node, c))
         if shape.is_property and shape.sparql:
             raise Unsupported("SPARQL constraint on a property shape")
-        has_checks = shape.constraints or shape.sparql
-        if has_checks and not shape.messages and not all(s.messages for s in shape.sparql):
-            raise Unsupported(f"{node} has no sh:message (pySHACL would generate one)")
         return shape
 
     def _param(self, node, key: str, o):
@@ -217,10 +290,11 @@ class Shapes:
         if key in ("minCount", "maxCount", "minLength", "maxLength"):
             return int(o.value)
         if key == "uniqueLang":
-            return o.value == "true" or o.value == "1"
+            # Only true activates it; the suite says "1"^^xsd:boolean does not (uniqueLang-002).
+            if not isinstance(o, Literal) or o.datatype.value != ns.XSD + "boolean":
+                raise Unsupported(f"sh:uniqueLang {o}")
+            return o.value == "true"
         if key == "qualifiedValueShape":
-            if self.values(node, "qualifiedValueShapesDisjoint"):
-                raise Unsupported("sh:qualifiedValueShapesDisjoint")
             self._compile(o)
             mins, maxs = (
                 self.values(node, "qualifiedMinCount"),
@@ -239,20 +313,16 @@ class Shapes:
         props = self.po.get(c, {})
         for p in props:
             if p.value.startswith(SH) and p.value[len(SH) :] not in (
-                "select", "prefixes", "message", "deactivated",
+                "select", "prefixes", "message",
             ):  # fmt: skip
                 raise Unsupported(f"sh:{p.value[len(SH) :]} on a SPARQL constraint")
-        if _sh("deactivated") in props:
-            raise Unsupported("deactivated SPARQL constraint")
+            if not p.value.startswith(SH) and p.value not in _ANNOTATIONS:
+                raise Unsupported(f"{p} on a SPARQL constraint")
         select = self.one(c, "select")
-        if select is None:
-            raise Unsupported("SPARQL constraint without sh:select")
+        if not isinstance(select, Literal):
+            raise Unsupported("SPARQL constraint without a literal sh:select")
         query = select.value
-        lowered = query.lower()
-        if lowered.count("select") != 1 or "$shapesgraph" in lowered or "$currentshape" in lowered:
-            raise Unsupported("SPARQL constraint with a subquery or shapes-graph variables")
-        if "?failure" in lowered:
-            raise Unsupported("SPARQL constraint reporting ?failure")
+        values_at = _sparql_structure(query)
         prefixes: dict[str, str] = {}
         for decl_holder in self.values(c, "prefixes"):
             for decl in self.values(decl_holder, "declare"):
@@ -260,18 +330,76 @@ class Shapes:
                 if pre is None or iri is None:
                     raise Unsupported("incomplete sh:declare")
                 prefixes[pre.value] = iri.value
-        messages = tuple(sorted(_message(m) for m in self.values(c, "message")))
+        messages = _messages(self.values(c, "message"))
         for m in (*messages, *self.values(shape_node, "message")):
-            if "{" in _message(m):
+            if "{" in m.value:
                 raise Unsupported("message template")
-        return _Sparql(c, query, prefixes, messages)
+        return _Sparql(c, query, prefixes, messages, values_at)
 
     def active(self) -> list[_Shape]:
         return list(self.shapes.values())
 
 
-def _message(m) -> str:
-    return m.value if isinstance(m, Literal) else str(m)
+def _messages(terms: list) -> tuple[Literal, ...]:
+    """sh:message values, language tags kept, in a deterministic order."""
+    if any(not isinstance(m, Literal) for m in terms):
+        raise Unsupported("sh:message that is not a literal")
+    return tuple(sorted(terms, key=_message_key))
+
+
+def _message_key(m: Literal) -> tuple[str, str]:
+    return (m.value, m.language or "")
+
+
+# SPARQL-constraint queries: the shape of query where binding $this with one VALUES block
+# just inside the WHERE group equals SHACL's pre-binding (SHACL 5.3.1). Strings, IRIs and
+# comments are blanked first so that words inside them do not count.
+_SPARQL_SKIP = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+    r"|<[^<>\"{}|^`\\\s]*>|#[^\n]*"
+)
+_SPARQL_TOKEN = re.compile(r"[{}]|[A-Za-z_][A-Za-z_0-9]*|[?$][A-Za-z_0-9]+")
+# Refused outright: the suite's must-refuse forms (MINUS, VALUES, SERVICE, a subquery), forms
+# that would hide $this from the VALUES binding (UNION and nested groups, GRAPH), a dataset
+# clause, and variables only pySHACL binds.
+_SPARQL_REFUSED = {"minus", "values", "service", "union", "graph", "from", "named"}
+_SPARQL_REFUSED_VARS = {"shapesgraph", "currentshape", "failure"}
+
+
+def _sparql_structure(query: str) -> int:
+    """Where VALUES ?this goes (just after the WHERE group's "{"); Unsupported unless the query
+    has the allowed shape: one SELECT, $this never assigned, and inside the WHERE group only
+    OPTIONAL { } and [NOT] EXISTS { } groups (EXISTS also deeper: it sees the outer bindings)."""
+    blanked = _SPARQL_SKIP.sub(lambda m: " " * len(m.group()), query)
+    selects, where_at, stack = 0, None, []
+    previous = ""
+    for m in _SPARQL_TOKEN.finditer(blanked):
+        tok = m.group()
+        low = tok.lower()
+        if low == "select":
+            selects += 1
+        elif low in _SPARQL_REFUSED:
+            raise Unsupported(f"SPARQL constraint with {tok.upper()}")
+        elif tok[0] in "?$" and low[1:] in _SPARQL_REFUSED_VARS:
+            raise Unsupported(f"SPARQL constraint using {tok}")
+        elif low in ("?this", "$this") and previous == "as":
+            raise Unsupported("SPARQL constraint assigning $this")
+        elif tok == "{":
+            if where_at is None:
+                where_at = m.end()
+            elif previous == "exists" or (previous == "optional" and len(stack) == 1):
+                pass
+            else:
+                raise Unsupported("SPARQL constraint with a nested group, UNION or subquery")
+            stack.append(tok)
+        elif tok == "}":
+            if not stack:
+                raise Unsupported("SPARQL constraint with unbalanced braces")
+            stack.pop()
+        previous = low
+    if selects != 1 or where_at is None or stack:
+        raise Unsupported("SPARQL constraint that is not one SELECT with a WHERE group")
+    return where_at
 
 
 class Data:
@@ -566,8 +694,8 @@ class Validator:
         """Results of `shape` on `nodes`; with first_failure, stop at the first one."""
         out: list[RawResult] = []
 
-        def fail(f, value, component: str, path=None, extra: tuple[str, ...] = ()) -> bool:
-            msgs = tuple(sorted(set(shape.messages) | set(extra)))
+        def fail(f, value, component: str, path=None, extra=(), constraint=None) -> bool:
+            msgs = tuple(sorted(set(shape.messages) | set(extra), key=_message_key))
             out.append(
                 RawResult(
                     shape.severity,
@@ -577,6 +705,7 @@ class Validator:
                     value,
                     shape.node,
                     component,
+                    constraint,
                 )
             )
             return first_failure
@@ -627,7 +756,7 @@ class Validator:
                             return out
         for sq in shape.sparql:
             for f, path, value in self._run_sparql(sq, nodes):
-                if fail(f, value, "SPARQLConstraintComponent", path, sq.messages):
+                if fail(f, value, "SPARQLConstraintComponent", path, sq.messages, sq.node):
                     return out
         return out
 
@@ -679,12 +808,7 @@ class Validator:
 
     def _run_sparql(self, sq: _Sparql, nodes: list):
         """(focus, path, value) for each solution, all focus nodes at once (VALUES $this)."""
-        text = sq.query
-        m = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE)
-        if m is None:
-            m = re.search(r"\{", text)
-        if m is None:
-            raise Unsupported("cannot find the WHERE clause of a SPARQL constraint")
+        text, at = sq.query, sq.values_at
         for n in nodes:
             if not isinstance(n, NamedNode):
                 raise Unsupported("blank focus node for a SPARQL constraint")
@@ -692,7 +816,7 @@ class Validator:
         for chunk in range(0, len(nodes), 20000):
             part = nodes[chunk : chunk + 20000]
             values = " VALUES ?this { " + " ".join(str(n) for n in part) + " } "
-            query = text[: m.end()] + values + text[m.end() :]
+            query = text[:at] + values + text[at:]
             try:
                 solutions = self.store().query(query, prefixes=sq.prefixes)
                 this_v, path_v, value_v = (

@@ -1,18 +1,21 @@
 """SHACL validation: the project's own engine (kg.shacl), or pySHACL, the reference.
 
-Both give the same results (tests/test_benchmark_equivalence.py checks it result for result);
-kg.shacl is about 50 times faster on large graphs. It raises `Unsupported` for shapes beyond
-what it implements, and the build then uses pySHACL. `KG_SHACL=pyshacl` forces pySHACL.
+kg.shacl decides before answering whether the shapes are within what it implements (an
+allow-list); if not it raises `Unsupported` and pySHACL validates instead. `KG_SHACL=pyshacl`
+forces pySHACL. tests/test_w3c_shacl.py runs the W3C SHACL test suite through `check`;
+tests/test_benchmark_equivalence.py compares the two engines' results on the project's data.
 
-Imported only by the build.
+Imported only by the build and `kg shacl`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from kg import namespaces as ns
+from kg.errors import KgShapesError
 from kg.report import ValidationReport, ValidationResult
 
 ENGINES = ("kg", "pyshacl")
@@ -76,6 +79,64 @@ def engine_name(engine: str | None = None) -> str:
     return name
 
 
+@dataclass
+class Checked:
+    """What one validation produced: kg's raw results, or pySHACL's results graph."""
+
+    engine: str  # "kg" or "pyshacl"
+    handed_over: str | None  # why kg's engine declined, if it did
+    raw: list | None = None  # kg.shacl.RawResult, when engine == "kg"
+    results_graph: object = None  # pySHACL's rdflib results graph, when engine == "pyshacl"
+    shapes_graph: object = None  # the rdflib shapes graph pySHACL read
+    terms: object = None  # the kg.rdfterms.TermMap that converted the graphs for pySHACL
+
+
+def check(
+    triples: set, shapes_triples: list, *, engine: str | None = None, store=None, progress=None
+) -> Checked:
+    """Validate with kg's engine when the shapes are within its allow-list, else pySHACL.
+
+    Raises KgShapesError when the shapes cannot be validated (pySHACL refuses them)."""
+    handed_over = None
+    if engine_name(engine) == "kg":
+        from kg import shacl
+
+        try:
+            raw = shacl.validate(triples, shapes_triples, store=store, progress=progress)
+            return Checked("kg", None, raw=raw)
+        except shacl.Unsupported as e:
+            handed_over = str(e)
+    results_graph, shapes_graph, terms = _run_pyshacl(triples, shapes_triples)
+    return Checked("pyshacl", handed_over, None, results_graph, shapes_graph, terms)
+
+
+def _run_pyshacl(triples, shapes_triples):
+    """pySHACL, as the reference runs it: data and ontology merged, inference none, advanced."""
+    import pyshacl
+
+    from kg.rdfterms import TermMap
+
+    terms = TermMap()
+    data_graph = terms.graph(triples)
+    shapes_graph = terms.graph(shapes_triples)
+    try:
+        _conforms, results_graph, _ = pyshacl.validate(
+            data_graph,
+            shacl_graph=shapes_graph,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            allow_infos=True,
+            inplace=True,  # data_graph is our private copy: skip pySHACL's clone
+        )
+    except Exception as e:  # pySHACL reports malformed shapes by raising (many kinds)
+        raise KgShapesError(f"the shapes cannot be validated: {type(e).__name__}: {e}") from None
+    if not hasattr(results_graph, "subjects"):  # a pySHACL ValidationFailure
+        text = str(getattr(results_graph, "message", results_graph)).strip()
+        raise KgShapesError(f"the shapes are not valid SHACL: {text}")
+    return results_graph, shapes_graph, terms
+
+
 def validate(
     triples: set,
     shapes_triples: Iterable,
@@ -97,24 +158,33 @@ def validate(
     if not shapes_files:
         return ValidationReport(conforms=True, results=[], shapes_files=[])
     shapes_triples = list(shapes_triples)
-    results = None
-    if engine_name(engine) == "kg":
-        from kg import shacl
-
-        try:
-            raw = shacl.validate(triples, shapes_triples, store=store, progress=progress)
-        except Exception:  # Unsupported shapes (or a defect): pySHACL is the reference
-            raw = None
-        if raw is not None:
-            results = [_from_raw(r, labels, defined_in) for r in raw]
-    if results is None:
-        results = _pyshacl_results(triples, shapes_triples, labels, defined_in)
+    checked = check(triples, shapes_triples, engine=engine, store=store, progress=progress)
+    if checked.engine == "kg":
+        parents = _named_parents(shapes_triples)
+        results = [_from_raw(r, labels, defined_in, parents) for r in checked.raw]
+    else:
+        results = _pyshacl_results(checked.results_graph, checked.shapes_graph, labels, defined_in)
+    # The build's policy: only violations fail it (the SHACL report itself, `kg shacl`, says
+    # sh:conforms false for any result).
     conforms = not any(r.severity == "Violation" for r in results)
     results = sorted(set(results), key=ValidationResult.sort_key)
     return ValidationReport(conforms=conforms, results=results, shapes_files=shapes_files)
 
 
-def _from_raw(r, labels: dict[str, str], defined_in: dict[str, str]) -> ValidationResult:
+def _named_parents(shapes_triples) -> dict:
+    """Blank-node property shape -> a named shape holding it (what the pySHACL path shows)."""
+    from pyoxigraph import BlankNode, NamedNode
+
+    prop = NamedNode(ns.SH + "property")
+    parents: dict = {}
+    for t in shapes_triples:
+        named_parent = isinstance(t.subject, NamedNode)
+        if t.predicate == prop and isinstance(t.object, BlankNode) and named_parent:
+            parents.setdefault(t.object, t.subject)
+    return parents
+
+
+def _from_raw(r, labels, defined_in, parents: dict) -> ValidationResult:
     from pyoxigraph import NamedNode
 
     from kg.rdfterms import TermMap
@@ -122,38 +192,24 @@ def _from_raw(r, labels: dict[str, str], defined_in: dict[str, str]) -> Validati
     focus_iri = r.focus.value if isinstance(r.focus, NamedNode) else "(blank node)"
     terms = TermMap()
     value = _short(terms.to_rdflib(r.value)) if r.value is not None else ""
+    shape = parents.get(r.shape, r.shape)
     return ValidationResult(
         severity=ns.local_name(r.severity.value),
         focus=focus_iri,
         label=labels.get(focus_iri, ""),
         path=ns.shorten(r.path.value) if r.path is not None else "",
-        message="; ".join(r.messages) or r.component,
+        message="; ".join(m.value for m in r.messages) or r.component,
         file=defined_in.get(focus_iri),
         value=value,
-        shape=ns.shorten(r.shape.value) if isinstance(r.shape, NamedNode) else "",
+        shape=ns.shorten(shape.value) if isinstance(shape, NamedNode) else "",
         component=r.component,
     )
 
 
-def _pyshacl_results(triples, shapes_triples, labels, defined_in) -> list[ValidationResult]:
-    """pySHACL, as the reference runs it: data and ontology merged, inference none, advanced."""
-    import pyshacl
+def _pyshacl_results(results_graph, shapes_graph, labels, defined_in) -> list[ValidationResult]:
+    """pySHACL's results graph as kg's records."""
     from rdflib import URIRef
 
-    from kg.rdfterms import TermMap
-
-    terms = TermMap()
-    data_graph = terms.graph(triples)
-    shapes_graph = terms.graph(shapes_triples)
-    _conforms, results_graph, _ = pyshacl.validate(
-        data_graph,
-        shacl_graph=shapes_graph,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        allow_infos=True,
-        inplace=True,  # data_graph is our private copy: skip pySHACL's clone
-    )
     sh = ns.SH
 
     def one(node, name):
