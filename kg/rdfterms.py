@@ -18,8 +18,12 @@ class TermMap:
     back to the exact pyoxigraph term that went in keeps asserted and inferred data comparable.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_lexical: bool = False) -> None:
         self._back: dict[object, object] = {}
+        # keep_lexical: rdflib would rewrite "none"^^xsd:boolean to "false", and two distinct
+        # terms would map back to one (the SHACL report needs exact values; the build keeps
+        # rdflib's normal forms, which its messages and tests were written against).
+        self._normalize = not keep_lexical
 
     def to_rdflib(self, term):
         if isinstance(term, ox.NamedNode):
@@ -27,12 +31,11 @@ class TermMap:
         elif isinstance(term, ox.BlankNode):
             out = BNode(term.value)
         elif isinstance(term, ox.Literal):
-            # normalize=False: rdflib would rewrite "none"^^xsd:boolean to "false", and two
-            # distinct terms would map back to one.
             if term.language:
-                out = Literal(term.value, lang=term.language, normalize=False)
+                out = Literal(term.value, lang=term.language, normalize=self._normalize)
             else:
-                out = Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
+                dt = URIRef(term.datatype.value)
+                out = Literal(term.value, datatype=dt, normalize=self._normalize)
         else:
             raise TypeError(f"unsupported RDF term: {term!r}")
         self._back.setdefault(_key(out), term)

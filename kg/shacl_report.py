@@ -116,7 +116,7 @@ def validate_graphs(
     Raises KgShapesError when the shapes are not valid SHACL or cannot be validated."""
     from kg.validate import check
 
-    checked = check(set(data_triples), list(shapes_triples), engine=engine)
+    checked = check(set(data_triples), list(shapes_triples), engine=engine, keep_lexical=True)
     if checked.engine == "kg":
         results = [
             ReportResult(

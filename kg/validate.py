@@ -92,7 +92,13 @@ class Checked:
 
 
 def check(
-    triples: set, shapes_triples: list, *, engine: str | None = None, store=None, progress=None
+    triples: set,
+    shapes_triples: list,
+    *,
+    engine: str | None = None,
+    store=None,
+    progress=None,
+    keep_lexical: bool = False,
 ) -> Checked:
     """Validate with kg's engine when the shapes are within its allow-list, else pySHACL.
 
@@ -106,17 +112,17 @@ def check(
             return Checked("kg", None, raw=raw)
         except shacl.Unsupported as e:
             handed_over = str(e)
-    results_graph, shapes_graph, terms = _run_pyshacl(triples, shapes_triples)
+    results_graph, shapes_graph, terms = _run_pyshacl(triples, shapes_triples, keep_lexical)
     return Checked("pyshacl", handed_over, None, results_graph, shapes_graph, terms)
 
 
-def _run_pyshacl(triples, shapes_triples):
+def _run_pyshacl(triples, shapes_triples, keep_lexical: bool = False):
     """pySHACL, as the reference runs it: data and ontology merged, inference none, advanced."""
     import pyshacl
 
     from kg.rdfterms import TermMap
 
-    terms = TermMap()
+    terms = TermMap(keep_lexical=keep_lexical)
     data_graph = terms.graph(triples)
     shapes_graph = terms.graph(shapes_triples)
     try:
