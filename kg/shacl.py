@@ -658,30 +658,17 @@ class Validator:
         return list(seen)
 
     def run(self) -> list[RawResult]:
-        # Focus nodes of each shape: its own targets, plus its parents' for property shapes.
-        focus: dict[object, dict] = {}
-        order = list(self.shapes.shapes.values())
-        for shape in order:
+        # Each shape on its own targets, and each of its property shapes on the same focus
+        # nodes, once per parent: a property shape shared by two node shapes whose targets
+        # overlap reports twice, as SHACL's report does (sh:property is only allowed on node
+        # shapes, so this is the whole depth).
+        results: list[RawResult] = []
+        for shape in self.shapes.shapes.values():
             nodes = self.focus_nodes(shape)
             if nodes:
-                focus.setdefault(shape.node, {}).update(dict.fromkeys(nodes))
-        changed = True
-        while changed:  # propagate to property shapes (nested sh:property chains included)
-            changed = False
-            for shape in order:
-                f = focus.get(shape.node)
-                if not f:
-                    continue
-                for p in shape.properties:
-                    got = focus.setdefault(p, {})
-                    before = len(got)
-                    got.update(f)
-                    changed = changed or len(got) != before
-        results: list[RawResult] = []
-        for shape in order:
-            nodes = list(focus.get(shape.node, ()))
-            if nodes:
                 results += self.evaluate(shape, nodes)
+                for p in shape.properties:
+                    results += self.evaluate(self.shapes.shapes[p], nodes)
             if self.progress is not None:
                 self.progress()
         return results

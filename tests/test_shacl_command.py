@@ -56,3 +56,26 @@ def test_bad_files_exit_2(run_kg, tmp_path):
     assert got.returncode == 2 and "bad.ttl:1" in got.stderr and "Traceback" not in got.stderr
     got = run_kg("shacl", "missing.ttl", "--shapes", "bad.ttl", cwd=tmp_path)
     assert got.returncode == 2 and "missing.ttl" in got.stderr
+
+
+def test_a_property_shape_shared_by_two_node_shapes_reports_once_per_parent(tmp_path):
+    from kg.shacl_report import validate_files
+
+    (tmp_path / "d.ttl").write_text("<http://example.org/a> a <http://example.org/P> .\n")
+    (tmp_path / "s.ttl").write_text(
+        """@prefix ex: <http://example.org/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+ex:A a sh:NodeShape ; sh:targetClass ex:P ; sh:property ex:Name .
+ex:B a sh:NodeShape ; sh:targetNode ex:a ; sh:property ex:Name .
+ex:Name a sh:PropertyShape ; sh:path ex:name ; sh:minCount 1 .
+"""
+    )
+    report = validate_files([tmp_path / "d.ttl"], [tmp_path / "s.ttl"])
+    assert report.engine == "kg"
+    assert [r.component.value.split("#")[1] for r in report.results] == [
+        "MinCountConstraintComponent"
+    ] * 2
+    assert (
+        len(validate_files([tmp_path / "d.ttl"], [tmp_path / "s.ttl"], engine="pyshacl").results)
+        == 2
+    )
