@@ -163,6 +163,7 @@ def cmd_query(args) -> int:
             timeout=args.timeout,
             limit=args.limit,
             stream=True,
+            allow_service=args.allow_service,
         )
     for note in result.notes:
         _notify(note)
@@ -231,6 +232,7 @@ def cmd_serve(args) -> int:
         port=args.port,
         pages_port=args.pages_port,
         timeout_s=args.timeout,
+        allow_service=args.allow_service,
         out=lambda text: print(text, flush=True),
         notify=_notify,
     )
@@ -329,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="at most N rows (CSV and JSON are written row by row as the query runs)",
     )
+    _allow_service_option(p, "the query")
 
     p = add(
         "stats",
@@ -445,7 +448,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a request may take; a query still running then is stopped (HTTP 503) by "
         "restarting the server (default 30)",
     )
+    _allow_service_option(p, "a query sent to the server")
     return parser
+
+
+def _allow_service_option(p, what: str) -> None:
+    p.add_argument(
+        "--allow-service",
+        action="store_true",
+        help=f"let {what} call other SPARQL endpoints with SERVICE <url> (refused by default: "
+        "the engine would send requests to any address, loopback and LAN included)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -430,7 +430,14 @@ class _Evaluation:
 
     def _work(self, store: Store, text: str, substitutions: dict) -> None:
         try:
-            answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions)
+            from kg.sparql_scan import has_default_graph_clause
+
+            # The union of the graphs is the default graph, unless the query names its own
+            # with FROM (SPARQL 1.1 13.2), which pyoxigraph's union flag would override.
+            union = not has_default_graph_clause(text)
+            answer = store.query(
+                text, use_default_graph_as_union=union, substitutions=substitutions
+            )
             if isinstance(answer, QueryBoolean):
                 if self._put(("head", "boolean", ["result"])):
                     self._put(("rows", [(str(bool(answer)).lower(),)]))
@@ -456,6 +463,10 @@ class _Evaluation:
             if (not batch or self._put(("rows", batch))) and not self._stop.is_set():
                 self._put(("end",))
         except BaseException as e:  # noqa: BLE001 -- handed to the reader, which raises it
+            # Without its traceback: the frames in it hold the engine's iterator, which must be
+            # dropped in this thread (pyoxigraph: "unsendable"), not where the reader is.
+            e.__traceback__ = e.__context__ = e.__cause__ = None
+            answer = rows = None  # noqa: F841 -- dropped here, in the worker
             self._put(("error", e))
 
     def next(self, deadline: float | None):
@@ -644,6 +655,16 @@ def undefined_terms(store: Store, query: StoredQuery) -> list:
     return [p for p in terms.check(ontology, described, [used]) if p.term in own]
 
 
+def refuse_service(query: StoredQuery) -> None:
+    """Raise KgQueryError when the query calls a remote service (SERVICE, LOAD)."""
+    from kg.sparql_scan import SERVICE_REFUSED, service_calls
+
+    calls = service_calls(query.text)
+    if calls:
+        what = "; ".join(str(c) for c in calls[:3])
+        raise KgQueryError(f"{query.rel}: " + SERVICE_REFUSED.format(what=what))
+
+
 def _check_syntax(query: StoredQuery) -> None:
     """Raise the syntax error of `query`, if it has one (parsed against an empty store)."""
     try:
@@ -727,8 +748,12 @@ def run(
     timeout: float | None = None,
     limit: int | None = None,
     stream: bool = False,
+    allow_service: bool = False,
 ) -> QueryResult:
     """Find a stored query, make sure the build is current, check its terms, and run it.
+
+    A query calling SERVICE is refused unless `allow_service`: the engine would send the
+    request wherever the IRI (or a --param) points.
 
     A query naming a term of the project that the build does not define (a misspelt
     property, a kgr: node that does not exist) raises KgTermError (exit 1) and is not run:
@@ -736,6 +761,8 @@ def run(
     """
     query = find_query(project, name_or_file)
     bind(query, params or {})  # report parameter mistakes before any (re)build
+    if not allow_service:
+        refuse_service(query)
     result = ensure_built(project, notify=notify)
     store = open_store(result.dataset)
     problems = undefined_terms(store, query)

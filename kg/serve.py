@@ -47,6 +47,14 @@ from kg.build import ensure_built
 from kg.errors import EXIT_OK, KgQueryError, KgServeError
 from kg.project import Project
 from kg.query import StoredQuery, list_queries, param_value
+from kg.serve_guard import (
+    MAX_QUERY_BYTES,
+    QUERY_PATH,
+    Policy,
+    Refusal,
+    queries_of_body,
+    query_of_url,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878
@@ -426,6 +434,18 @@ class _UpstreamGone(Exception):
     """The connection to Oxigraph failed."""
 
 
+class _BadRequest(Exception):
+    """The request cannot be read as HTTP (a malformed chunk size)."""
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size a chunk-size line gives (RFC 9112 7.1: hex digits, then extensions)."""
+    digits = line.split(b";")[0].strip()
+    if not digits or len(digits) > 15 or not all(c in b"0123456789abcdefABCDEF" for c in digits):
+        raise _BadRequest(f"bad chunk size {digits[:20]!r}")
+    return int(digits, 16)
+
+
 class _ProxyHandler(BaseHTTPRequestHandler):
     """Passes each request on to Oxigraph and its answer back, within `limit_s` seconds."""
 
@@ -434,6 +454,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     timeout = PROXY_IDLE_S  # an idle keep-alive connection is closed after this
     disable_nagle_algorithm = True  # else a head and a body sent apart wait 40 ms (delayed ACK)
     oxigraph: _Oxigraph
+    policy: Policy
     limit_s: int = DEFAULT_TIMEOUT_S
     out: Print = print
 
@@ -476,10 +497,47 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if k.lower() not in _HOP_BY_HOP and k.lower() not in named
         ]
 
+    def _admit(self, deadline: float) -> bytes | None:
+        """Apply the request policy (kg.serve_guard) before anything reaches Oxigraph. A query
+        POST is read whole (it is small: MAX_QUERY_BYTES) to be checked; its body is returned,
+        to be sent on as it is. Raises Refusal."""
+        path = urllib.parse.urlsplit(self.path).path
+        self.policy.check_host(self.headers.get("Host"))
+        self.policy.check_site(path, self.headers.get("Origin"), self.headers.get("Sec-Fetch-Site"))
+        for text in query_of_url(self.path):
+            self.policy.check_query(text)
+        if self.command != "POST" or path != QUERY_PATH:
+            return None
+        framing = self._request_framing()
+        if framing is None:
+            raise Refusal(400, "bad request: a Content-Length that is not a number")
+        length, chunked = framing
+        if length is not None and length > MAX_QUERY_BYTES:
+            raise Refusal(413, f"a query of more than {MAX_QUERY_BYTES} bytes is refused")
+        body = bytearray()
+        for piece in self._request_body(length, chunked, deadline, raw=True):
+            body += piece
+            if len(body) > MAX_QUERY_BYTES:
+                raise Refusal(413, f"a query of more than {MAX_QUERY_BYTES} bytes is refused")
+        for text in queries_of_body(self.headers.get("Content-Type", ""), bytes(body)):
+            self.policy.check_query(text)
+        return bytes(body)
+
     def _proxy(self) -> None:
         deadline = time.monotonic() + self.limit_s
         if self.request_version != "HTTP/1.1":
             self.close_connection = True  # HTTP/1.0 keep-alive is not worth the care
+        try:
+            checked_body = self._admit(deadline)
+        except Refusal as e:
+            self._plain(e.status, e.reason)
+            return
+        except _BadRequest as e:
+            self._plain(400, f"bad request: {e}")
+            return
+        except (_Deadline, _ClientGone):
+            self.close_connection = True
+            return
         try:
             generation, port = self.oxigraph.target()
         except KgServeError as e:
@@ -503,6 +561,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 self._plain(400, "bad request: a Content-Length that is not a number")
                 return
             length, chunked = framing
+            if checked_body is not None:
+                length, chunked = len(checked_body), False
             try:
                 upstream.putrequest(
                     self.command, self.path, skip_host=True, skip_accept_encoding=True
@@ -521,7 +581,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 return
             with self._io(up, deadline, _UpstreamGone):
                 upstream.endheaders()
-            for piece in self._request_body(length, chunked, deadline):
+            pieces = (
+                [checked_body]
+                if checked_body is not None
+                else self._request_body(length, chunked, deadline)
+            )
+            for piece in pieces:
                 with self._io(up, deadline, _UpstreamGone):
                     up.sendall(piece)
             request_sent = True
@@ -562,6 +627,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 self._plain(502, f"the Oxigraph server did not answer: {e}")
         except _ClientGone:
             self.close_connection = True
+        except _BadRequest as e:
+            if not headers_sent:
+                self._plain(400, f"bad request: {e}")
+            self.close_connection = True
         finally:
             upstream.close()
             with contextlib.suppress(OSError):
@@ -598,31 +667,40 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             n = -1
         return (n, False) if n >= 0 else None
 
-    def _request_body(self, length: int | None, chunked: bool, deadline: float):
-        """The request body as it is to be sent on: as it came, in pieces."""
+    def _request_body(self, length: int | None, chunked: bool, deadline: float, raw=False):
+        """The request body as it is to be sent on, in pieces of at most PROXY_CHUNK bytes:
+        a chunked body is re-chunked as it comes (never one whole chunk in memory), or, with
+        `raw`, its data only. A malformed chunk-size line raises _BadRequest."""
         client = self.connection
         if chunked:
             while True:
                 with self._io(client, deadline, _ClientGone):
                     line = self.rfile.readline(PROXY_LINE)
-                    size = int(line.split(b";")[0].strip(), 16)
-                    data = self.rfile.read(size + 2) if size else b""
+                size = _chunk_size(line)
                 if size == 0:
                     with self._io(client, deadline, _ClientGone):
                         while self.rfile.readline(PROXY_LINE) not in (b"\r\n", b"\n", b""):
                             pass  # trailers: dropped
-                    yield b"0\r\n\r\n"
+                    if not raw:
+                        yield b"0\r\n\r\n"
                     return
-                yield line.split(b";")[0].strip() + b"\r\n" + data
-        elif length:
-            left = length
-            while left:
+                for data in self._exactly(size, deadline):
+                    yield data if raw else b"%x\r\n%b\r\n" % (len(data), data)
                 with self._io(client, deadline, _ClientGone):
-                    data = self.rfile.read1(min(left, PROXY_CHUNK))
-                if not data:
-                    raise _ClientGone("the request body ended early")
-                left -= len(data)
-                yield data
+                    if self.rfile.readline(PROXY_LINE).strip():
+                        raise _BadRequest("a chunk longer than its size line says")
+        elif length:
+            yield from self._exactly(length, deadline)
+
+    def _exactly(self, length: int, deadline: float):
+        left = length
+        while left:
+            with self._io(self.connection, deadline, _ClientGone):
+                data = self.rfile.read1(min(left, PROXY_CHUNK))
+            if not data:
+                raise _ClientGone("the request body ended early")
+            left -= len(data)
+            yield data
 
     def _bodyless(self, answer: http.client.HTTPResponse) -> bool:
         return self.command == "HEAD" or answer.status in (204, 304) or answer.status < 200
@@ -635,8 +713,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         }
         self.send_response_only(answer.status, answer.reason)
         for k, v in answer.getheaders():
-            if k.lower() not in _HOP_BY_HOP and k.lower() not in named:
-                self.send_header(k, v)
+            if k.lower() in _HOP_BY_HOP or k.lower() in named:
+                continue
+            if k.lower().startswith("access-control-"):
+                continue  # no CORS: pages of other sites must not read the answers
+            self.send_header(k, v)
         if self._bodyless(answer):
             if answer.getheader("Content-Length") is not None:
                 self.send_header("Content-Length", answer.getheader("Content-Length"))
@@ -655,8 +736,15 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         pass  # quiet: the terminal shows kg's own lines only
 
 
-def _proxy_server(host: str, port: int, oxigraph: _Oxigraph, limit_s: int, out: Print):
-    settings = {"oxigraph": oxigraph, "limit_s": limit_s, "out": staticmethod(out)}
+def _proxy_server(
+    host: str, port: int, oxigraph: _Oxigraph, limit_s: int, out: Print, policy: Policy
+):
+    settings = {
+        "oxigraph": oxigraph,
+        "limit_s": limit_s,
+        "out": staticmethod(out),
+        "policy": policy,
+    }
     handler = type("Handler", (_ProxyHandler,), settings)
     server_class = _Server
     if ":" in host:
@@ -684,6 +772,7 @@ def serve(
     port: int = DEFAULT_PORT,
     pages_port: int | None = None,
     timeout_s: int = DEFAULT_TIMEOUT_S,
+    allow_service: bool = False,
     out: Print = print,
     notify: Callable[[str], None] | None = None,
 ) -> int:
@@ -717,7 +806,8 @@ def serve(
         ]  # fmt: skip
 
     oxigraph = _Oxigraph(command, program)
-    proxy = _proxy_server(host, port, oxigraph, timeout_s, out)
+    policy = Policy(host, port, allow_service=allow_service)
+    proxy = _proxy_server(host, port, oxigraph, timeout_s, out, policy)
     try:
         pages = _pages_server(host, pages_port, page.encode("utf-8"))
     except BaseException:

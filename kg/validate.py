@@ -97,6 +97,7 @@ def validate(
     if not shapes_files:
         return ValidationReport(conforms=True, results=[], shapes_files=[])
     shapes_triples = list(shapes_triples)
+    refuse_remote_queries(shapes_triples, shapes_files)
     results = None
     if engine_name(engine) == "kg":
         from kg import shacl
@@ -108,10 +109,48 @@ def validate(
         if raw is not None:
             results = [_from_raw(r, labels, defined_in) for r in raw]
     if results is None:
-        results = _pyshacl_results(triples, shapes_triples, labels, defined_in)
+        results = _pyshacl_results(triples, shapes_triples, labels, defined_in, shapes_files)
     conforms = not any(r.severity == "Violation" for r in results)
     results = sorted(set(results), key=ValidationResult.sort_key)
     return ValidationReport(conforms=conforms, results=results, shapes_files=shapes_files)
+
+
+_QUERY_KEYS = ("select", "ask", "construct", "update")
+
+
+def refuse_remote_queries(shapes_triples: list, shapes_files: list[str]) -> None:
+    """Refuse SHACL-SPARQL constraints that would reach the network: SERVICE (both engines
+    send it), FROM / FROM NAMED (rdflib, pySHACL's engine, downloads those IRIs). A build
+    reads the project and nothing else; `kg query` rebuilds on its own, so a pulled project
+    must not be able to make it send requests."""
+    from kg.errors import KgInputError
+    from kg.sparql_scan import dataset_clauses, service_calls
+
+    keys = {ns.SH + k for k in _QUERY_KEYS}
+    for t in shapes_triples:
+        if t.predicate.value not in keys:
+            continue
+        found = service_calls(t.object.value) + dataset_clauses(t.object.value)
+        if found:
+            what = "; ".join(str(c) for c in found[:3])
+            raise KgInputError(
+                f"a SHACL-SPARQL constraint reaches beyond the data ({what}): the build sends "
+                "no request to the network and reads no other graph; remove it",
+                file=", ".join(shapes_files),
+            )
+
+
+def _shapes_error(shapes_files: list[str], error) -> Exception:
+    """A mistake in the shapes that pySHACL found, as one input error (exit 2)."""
+    from kg.errors import KgInputError
+
+    text = " ".join(str(getattr(error, "message", None) or error).split())
+    if len(text) > 400:
+        text = text[:399] + "…"
+    return KgInputError(
+        f"the shapes cannot be used: {type(error).__name__}: {text}",
+        file=", ".join(shapes_files),
+    )
 
 
 def _from_raw(r, labels: dict[str, str], defined_in: dict[str, str]) -> ValidationResult:
@@ -135,7 +174,9 @@ def _from_raw(r, labels: dict[str, str], defined_in: dict[str, str]) -> Validati
     )
 
 
-def _pyshacl_results(triples, shapes_triples, labels, defined_in) -> list[ValidationResult]:
+def _pyshacl_results(
+    triples, shapes_triples, labels, defined_in, shapes_files
+) -> list[ValidationResult]:
     """pySHACL, as the reference runs it: data and ontology merged, inference none, advanced."""
     import pyshacl
     from rdflib import URIRef
@@ -145,15 +186,20 @@ def _pyshacl_results(triples, shapes_triples, labels, defined_in) -> list[Valida
     terms = TermMap()
     data_graph = terms.graph(triples)
     shapes_graph = terms.graph(shapes_triples)
-    _conforms, results_graph, _ = pyshacl.validate(
-        data_graph,
-        shacl_graph=shapes_graph,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        allow_infos=True,
-        inplace=True,  # data_graph is our private copy: skip pySHACL's clone
-    )
+    try:
+        _conforms, results_graph, _ = pyshacl.validate(
+            data_graph,
+            shacl_graph=shapes_graph,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            allow_infos=True,
+            inplace=True,  # data_graph is our private copy: skip pySHACL's clone
+        )
+    except Exception as e:  # noqa: BLE001 -- a mistake in the shapes (pySHACL, re, pyparsing)
+        raise _shapes_error(shapes_files, e) from None
+    if not hasattr(results_graph, "subjects"):  # pySHACL's ValidationFailure
+        raise _shapes_error(shapes_files, results_graph)
     sh = ns.SH
 
     def one(node, name):
