@@ -164,6 +164,7 @@ def cmd_query(args) -> int:
             limit=args.limit,
             stream=True,
             allow_service=args.allow_service,
+            memory_limit_mib=args.memory_limit,
         )
     for note in result.notes:
         _notify(note)
@@ -233,6 +234,7 @@ def cmd_serve(args) -> int:
         pages_port=args.pages_port,
         timeout_s=args.timeout,
         allow_service=args.allow_service,
+        memory_limit_mib=args.memory_limit,
         out=lambda text: print(text, flush=True),
         notify=_notify,
     )
@@ -332,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="at most N rows (CSV and JSON are written row by row as the query runs)",
     )
     _allow_service_option(p, "the query")
+    _memory_limit_option(p, "kg stops the query, exit 2")
 
     p = add(
         "stats",
@@ -449,7 +452,18 @@ def build_parser() -> argparse.ArgumentParser:
         "restarting the server (default 30)",
     )
     _allow_service_option(p, "a query sent to the server")
+    _memory_limit_option(p, "the Oxigraph server is killed and started again (HTTP 503)")
     return parser
+
+
+def _memory_limit_option(p, what: str) -> None:
+    p.add_argument(
+        "--memory-limit",
+        type=_positive(int, "MiB"),
+        metavar="MIB",
+        help=f"resident memory in MiB past which {what} (default: a quarter of this "
+        "machine's memory, at least 2048)",
+    )
 
 
 def _allow_service_option(p, what: str) -> None:

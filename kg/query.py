@@ -38,6 +38,7 @@ from pyoxigraph import (
 from kg import namespaces as ns
 from kg.build import ensure_built
 from kg.errors import KgQueryError, KgQueryTimeout, KgTermError
+from kg.memory import MIB
 from kg.project import Project
 
 PARAM_TYPES = ("IRI", "string", "integer", "date")
@@ -54,6 +55,7 @@ _BATCH_ROWS = 256  # rows per hand-over from the worker thread ...
 _BATCH_S = 0.05  # ... or fewer, once this long has passed since the last one
 _QUEUE_BATCHES = 8  # batches waiting at most: the worker waits when the reader is slower
 _MADE_CELLS = 50_000  # cells remembered by term while reading one answer
+_MEMORY_POLL_S = 0.05  # how often a waiting reader looks at the memory watchdog's verdict
 
 
 @dataclass(frozen=True)
@@ -414,6 +416,7 @@ class _Evaluation:
     def __init__(self, store: Store, text: str, substitutions: dict):
         self._queue: queue.Queue = queue.Queue(maxsize=_QUEUE_BATCHES)
         self._stop = threading.Event()
+        self.memory_used: int | None = None  # set by the memory watchdog: bytes, over the limit
         self._thread = threading.Thread(
             target=self._work, args=(store, text, substitutions), name="kg-query", daemon=True
         )
@@ -469,17 +472,26 @@ class _Evaluation:
             answer = rows = None  # noqa: F841 -- dropped here, in the worker
             self._put(("error", e))
 
+    def over_memory(self, used: int) -> None:
+        """The memory watchdog's call (another thread): the reader stops at its next wait."""
+        self.memory_used = used
+
     def next(self, deadline: float | None):
-        """The next message, or None once the deadline has passed."""
-        if deadline is None:
-            return self._queue.get()
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        try:
-            return self._queue.get(timeout=remaining)
-        except queue.Empty:
-            return None
+        """The next message; None once the deadline has passed; ("memory", bytes) once the
+        process passed its memory limit (checked every _MEMORY_POLL_S while waiting)."""
+        while True:
+            if self.memory_used is not None:
+                return ("memory", self.memory_used)
+            wait = _MEMORY_POLL_S
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                wait = min(wait, remaining)
+            try:
+                return self._queue.get(timeout=wait)
+            except queue.Empty:
+                continue
 
     def peek(self, wait: float):
         """The next message if one comes within `wait` seconds, else None."""
@@ -532,6 +544,8 @@ class _Reader:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.limit = limit
         self.after = after  # notes found while reading
+        self.memory_limit = 0  # bytes, for the message; set by execute
+        self.watchdog = None  # kg.memory.Watchdog of this read, stopped when it ends
         self.count = 0
         self.done = False
         self.positions: list[int] = []  # for each column, its index in the engine's rows
@@ -545,6 +559,16 @@ class _Reader:
         if message[0] == "error":
             self.done = True
             raise _engine_error(message[1], self.query) from None
+        if message[0] == "memory":
+            self.evaluation.stop()
+            self.done = True
+            raise KgQueryTimeout(
+                f"{self.query.rel}: the query was stopped when kg used {message[1] // MIB} MiB, "
+                f"over the memory limit of {self.memory_limit // MIB} MiB (--memory-limit): "
+                "narrow it (an ORDER BY or a join over everything holds it all in memory), "
+                "or allow more",
+                abandoned=self.evaluation.running,
+            )
         return message
 
     def _timeout(self) -> KgQueryTimeout:
@@ -618,6 +642,8 @@ class _Reader:
                 yield [self._cells(r) for r in batch]
         finally:
             self.evaluation.stop()
+            if self.watchdog is not None:
+                self.watchdog.stop()
 
     def _more_after_limit(self) -> bool:
         """Does a row follow the limit? Asked briefly: a query still busy is not waited for."""
@@ -706,10 +732,13 @@ def execute(
     timeout: float | None = None,
     limit: int | None = None,
     stream: bool = False,
+    memory_limit: int | None = None,
 ) -> QueryResult:
     """Run a stored query against `store` with its parameters bound.
 
-    `timeout` (seconds) stops it with KgQueryTimeout; `limit` keeps the first rows only. With
+    `timeout` (seconds) stops it with KgQueryTimeout, and so does `memory_limit` (bytes of this
+    process's resident memory, watched while the query runs); `limit` keeps the first rows
+    only. With
     `stream`, `rows` holds the first page (PAGE_ROWS) and `more` the rest, read as produced;
     else every row is read here.
     """
@@ -723,6 +752,11 @@ def execute(
     evaluation = _Evaluation(store, query.text, substitutions)
     result = QueryResult(query, [], [], notes)
     reader = _Reader(evaluation, query, labeler, timeout, limit, result.after)
+    if memory_limit:
+        from kg.memory import Watchdog
+
+        reader.memory_limit = memory_limit
+        reader.watchdog = Watchdog(memory_limit, evaluation.over_memory).start()
     try:
         result.columns = reader.head()
         batches = reader.batches()
@@ -732,9 +766,13 @@ def execute(
                 break
     except BaseException:
         evaluation.stop()
+        if reader.watchdog is not None:
+            reader.watchdog.stop()
         raise
     if not reader.done:
         result.more = batches
+    elif reader.watchdog is not None:
+        reader.watchdog.stop()
     return result
 
 
@@ -749,6 +787,7 @@ def run(
     limit: int | None = None,
     stream: bool = False,
     allow_service: bool = False,
+    memory_limit_mib: int | None = None,
 ) -> QueryResult:
     """Find a stored query, make sure the build is current, check its terms, and run it.
 
@@ -769,4 +808,16 @@ def run(
     if problems:
         _check_syntax(query)  # a syntax error is the first thing to fix
         raise KgTermError(_close_terms(store, problems), what=query.rel)
-    return execute(store, query, params, lang=lang, timeout=timeout, limit=limit, stream=stream)
+    from kg.memory import default_limit_mib
+
+    mib = memory_limit_mib or default_limit_mib()
+    return execute(
+        store,
+        query,
+        params,
+        lang=lang,
+        timeout=timeout,
+        limit=limit,
+        stream=stream,
+        memory_limit=mib * MIB,
+    )
