@@ -12,7 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from kg import __version__
-from kg.errors import EXIT_OK, EXIT_PROBLEMS, KgAnchorError, KgError
+from kg.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KgAnchorError, KgError
+
+MAX_SECONDS = 7 * 86_400  # a --timeout beyond this is a typo (and overflows the clocks)
 
 
 def _notify(message: str) -> None:
@@ -96,6 +98,10 @@ def _positive(kind, unit: str):
             raise argparse.ArgumentTypeError(f"expected a number of {unit}, got '{text}'") from None
         if not value > 0 or value != value or value == float("inf"):
             raise argparse.ArgumentTypeError(f"expected a positive number of {unit}, got '{text}'")
+        if unit == "seconds" and value > MAX_SECONDS:
+            raise argparse.ArgumentTypeError(
+                f"expected at most {MAX_SECONDS} seconds (a week), got '{text}'"
+            )
         return value
 
     return convert
@@ -423,7 +429,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this graph: its IRI or the part after .../graph/ (repeatable)",
     )
     p.add_argument("--dry-run", action="store_true", help="say what would be sent; send nothing")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per request")
+    p.add_argument(
+        "--timeout",
+        type=_positive(float, "seconds"),
+        default=60.0,
+        metavar="S",
+        help="seconds per request",
+    )
 
     p = add(
         "serve",
@@ -479,19 +491,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a full disk is reported here, not as a warning at exit
+        return code
+    except UnicodeEncodeError as e:
+        encoding = getattr(sys.stdout, "encoding", "?")
+        print(
+            f"kg: error: the output holds characters that the output encoding ({encoding}) "
+            f"cannot write ({e.object[e.start : e.end]!a}): use a UTF-8 locale or set "
+            "PYTHONIOENCODING=utf-8",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # `kg query ... | head` closed the pipe: not an error worth a traceback.
+        sys.stderr.close()
+        return EXIT_OK
+    except OSError as e:
+        # Mostly the output: a full disk (ENOSPC), a closed terminal. One line, exit 2.
+        where = f" {e.filename}" if e.filename else " the output"
+        print(f"kg: error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+        _quiet_stdout()
+        return EXIT_USAGE
     except KgError as e:
         print(f"kg: error: {e}", file=sys.stderr)
         if isinstance(e, KgAnchorError):
             for line in _changed_sources(args, e):
                 print(f"kg: error: {line}", file=sys.stderr)
         return e.exit_code
-    except BrokenPipeError:
-        # `kg query ... | head` closed the pipe: not an error worth a traceback.
-        sys.stderr.close()
-        return EXIT_OK
     except KeyboardInterrupt:
         return 130
+
+
+def _quiet_stdout() -> None:
+    """Drop what is left in stdout's buffer: it cannot be written, and Python would say so
+    again at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

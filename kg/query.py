@@ -140,6 +140,11 @@ def _load_query(path: Path, name: str, rel: str) -> StoredQuery:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise KgQueryError(f"{rel}: cannot read query: {e}") from None
+    if text.startswith("\ufeff"):
+        raise KgQueryError(
+            f"{rel}: starts with a byte-order mark (U+FEFF, invisible in editors), which hides "
+            "its header: save it as UTF-8 without BOM"
+        )
     question, params, columns = parse_header(text, file=rel)
     return StoredQuery(name, path, rel, text, question, params, columns)
 
@@ -148,7 +153,20 @@ def list_queries(project: Project) -> list[StoredQuery]:
     """Every stored query of the project (queries/*.rq), sorted by name."""
     folder = project.queries_dir
     paths = sorted(folder.glob("*.rq")) if folder.is_dir() else []
+    for p in paths:
+        _check_inside(project, p)
     return [_load_query(p, p.stem, project.rel(p)) for p in paths]
+
+
+def _check_inside(project: Project, path: Path) -> None:
+    """A stored query that links outside the project is refused (its text would be embedded
+    in kg serve's page, whatever it is)."""
+    from kg.errors import KgInputError
+
+    try:
+        project.check_inside(path)
+    except KgInputError as e:
+        raise KgQueryError(str(e)) from None
 
 
 def find_query(project: Project, name_or_file: str) -> StoredQuery:
@@ -161,6 +179,7 @@ def find_query(project: Project, name_or_file: str) -> StoredQuery:
         raise KgQueryError(f"query file not found: {name_or_file}")
     path = project.queries_dir / f"{name_or_file}.rq"
     if path.is_file():
+        _check_inside(project, path)
         return _load_query(path, name_or_file, project.rel(path))
     folder = project.queries_dir
     names = sorted(p.stem for p in folder.glob("*.rq")) if folder.is_dir() else []
@@ -350,6 +369,27 @@ _XSD_INTEGERS = {
 }  # fmt: skip
 
 
+def _json_number(lexical: str, local: str) -> object:
+    """A decimal or double as a JSON number when one says exactly the same, else its lexical
+    form as a string: JSON has no NaN or infinity, and a float would change the digits of a
+    long decimal (123456789012345678901234567890.5)."""
+    import decimal
+    import math
+
+    number = float(lexical)
+    if not math.isfinite(number):
+        return lexical.strip()  # NaN, INF, -INF, 1e400: a string, as JSON has no such number
+    if local != "decimal":
+        return number
+    try:
+        exact = decimal.Decimal(lexical.strip())
+    except decimal.InvalidOperation:
+        return None
+    if exact == exact.to_integral_value():
+        return int(exact)
+    return number if decimal.Decimal(repr(number)) == exact else lexical.strip()
+
+
 def _json_value(literal: Literal) -> object:
     """Numbers and booleans as JSON numbers and booleans; None keeps the lexical string."""
     dt = literal.datatype.value
@@ -360,8 +400,7 @@ def _json_value(literal: Literal) -> object:
         if local in _XSD_INTEGERS:
             return int(literal.value)
         if local in ("decimal", "double", "float"):
-            number = float(literal.value)
-            return int(number) if local == "decimal" and number.is_integer() else number
+            return _json_number(literal.value, local)
     except ValueError:
         return None  # an ill-typed literal stays a string rather than failing the output
     if local == "boolean" and literal.value in ("true", "false", "1", "0"):

@@ -198,7 +198,12 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 def _excerpt(body: bytes, limit: int = 300) -> str:
-    text = " ".join(body.decode("utf-8", "replace").split())
+    """The start of a server's answer, for a message: on one line, its control characters
+    as visible escapes (a body may hold terminal sequences that retitle the window, clear the
+    screen or write the clipboard)."""
+    from kg.query import printable
+
+    text = printable(" ".join(body.decode("utf-8", "replace").split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

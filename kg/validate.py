@@ -9,6 +9,7 @@ Imported only by the build.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 
@@ -186,6 +187,9 @@ def _pyshacl_results(
     terms = TermMap()
     data_graph = terms.graph(triples)
     shapes_graph = terms.graph(shapes_triples)
+    # pySHACL logs its errors to stderr itself (a logger it configures on each call); they
+    # are raised to us as well, and said once, below.
+    logging.disable(logging.CRITICAL)
     try:
         _conforms, results_graph, _ = pyshacl.validate(
             data_graph,
@@ -198,6 +202,8 @@ def _pyshacl_results(
         )
     except Exception as e:  # noqa: BLE001 -- a mistake in the shapes (pySHACL, re, pyparsing)
         raise _shapes_error(shapes_files, e) from None
+    finally:
+        logging.disable(logging.NOTSET)
     if not hasattr(results_graph, "subjects"):  # pySHACL's ValidationFailure
         raise _shapes_error(shapes_files, results_graph)
     sh = ns.SH
