@@ -53,6 +53,8 @@ ENV_TOKEN = "KG_ENDPOINT_TOKEN"
 ATTEMPTS = 3  # tries per request when the failure is transient
 BACKOFF_S = 0.5  # wait before the 2nd try; doubled before each further one
 DEFAULT_TIMEOUT_S = 60.0
+MAX_ANSWER_BYTES = 512 * 2**20  # an answer longer than this is refused, not read on
+ANSWER_PIECE = 1 << 16
 TRANSIENT_STATUS = frozenset({502, 503, 504})
 N_TRIPLES = "application/n-triples"
 SPARQL_QUERY = "application/sparql-query"
@@ -192,6 +194,32 @@ def _network_problem(exc: BaseException, timeout: float) -> tuple[str, bool]:
     return str(reason) or type(reason).__name__, False
 
 
+def read_answer(answer, deadline: float, *, what: str, where: str) -> bytes:
+    """The body of `answer`, read by the `deadline` (time.monotonic) and at most
+    MAX_ANSWER_BYTES long. `--timeout` is thus one limit for the whole request: a server that
+    drips a byte at a time no longer resets it at each read (a slow drip took 122 s for
+    --timeout 5), and an endless answer is not read into memory until the machine gives out.
+    Past the deadline it raises TimeoutError, which is not retried for a query."""
+    sock = getattr(getattr(getattr(answer, "fp", None), "raw", None), "_sock", None)
+    pieces, size = [], 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer did not end within the time limit")
+        if sock is not None:
+            sock.settimeout(left)  # each read waits at most for the time left
+        piece = answer.read1(ANSWER_PIECE) if hasattr(answer, "read1") else answer.read()
+        if not piece:
+            return b"".join(pieces)
+        size += len(piece)
+        if size > MAX_ANSWER_BYTES:
+            raise KgEndpointError(
+                f"{what}: {where} sent an answer of more than {MAX_ANSWER_BYTES // 2**20} MiB; "
+                "kg reads at most that much: narrow the query (a LIMIT in it)"
+            )
+        pieces.append(piece)
+
+
 def _is_timeout(exc: BaseException) -> bool:
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     return isinstance(reason, TimeoutError | socket.timeout)
@@ -272,9 +300,10 @@ class Client:
                 request.add_header(key, value)
             if self.credentials.header:
                 request.add_header("Authorization", self.credentials.header)
+            deadline = time.monotonic() + self.timeout
             try:
                 with self._opener.open(request, timeout=self.timeout) as answer:
-                    data = answer.read()
+                    data = read_answer(answer, deadline, what=what, where=where)
                     ctype = answer.headers.get("Content-Type", "")
                     return Response(answer.status, ctype, data, attempt)
             except urllib.error.HTTPError as e:
