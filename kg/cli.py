@@ -110,7 +110,8 @@ def _positive(kind, unit: str):
 def _list_queries(args) -> int:
     from kg.query import list_queries
 
-    queries = list_queries(_project(args))
+    broken: list[KgError] = []
+    queries = list_queries(_project(args), broken=broken.append)
     if args.format == "json":
         rows = [
             {
@@ -124,15 +125,22 @@ def _list_queries(args) -> int:
             for q in queries
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return EXIT_OK
+        return _broken_queries(broken)
     if not queries:
         print("no stored queries (queries/*.rq)")
-        return EXIT_OK
+        return _broken_queries(broken)
     width = max(len(q.name) for q in queries)
     for q in queries:
         params = " ".join(f"{p.name}={p.type}" for p in q.params)
         print(f"{q.name:<{width}}  {q.question}" + (f"  [{params}]" if params else ""))
-    return EXIT_OK
+    return _broken_queries(broken)
+
+
+def _broken_queries(broken: list) -> int:
+    """Say which stored queries could not be read (the others were listed): exit 2 if any."""
+    for e in broken:
+        print(f"kg: error: {e}", file=sys.stderr)
+    return EXIT_USAGE if broken else EXIT_OK
 
 
 def cmd_query(args) -> int:

@@ -149,13 +149,27 @@ def _load_query(path: Path, name: str, rel: str) -> StoredQuery:
     return StoredQuery(name, path, rel, text, question, params, columns)
 
 
-def list_queries(project: Project) -> list[StoredQuery]:
-    """Every stored query of the project (queries/*.rq), sorted by name."""
+def list_queries(
+    project: Project, *, broken: Callable[[KgQueryError], None] | None = None
+) -> list[StoredQuery]:
+    """Every stored query of the project (queries/*.rq), sorted by name.
+
+    A file that cannot be read (a malformed header, a link out of the project) raises
+    KgQueryError; with `broken`, it is handed to `broken` and left out, so that one bad file
+    does not take the others (or kg serve) down.
+    """
     folder = project.queries_dir
     paths = sorted(folder.glob("*.rq")) if folder.is_dir() else []
+    queries = []
     for p in paths:
-        _check_inside(project, p)
-    return [_load_query(p, p.stem, project.rel(p)) for p in paths]
+        try:
+            _check_inside(project, p)
+            queries.append(_load_query(p, p.stem, project.rel(p)))
+        except KgQueryError as e:
+            if broken is None:
+                raise
+            broken(e)
+    return queries
 
 
 def _check_inside(project: Project, path: Path) -> None:
@@ -431,7 +445,7 @@ def _table(answer, query: StoredQuery, labeler: Labeler) -> tuple[list[str], lis
 def _unknown_nodes(store: Store, substitutions: dict) -> list[str]:
     """Notes for IRI parameters that occur nowhere (most likely a typo)."""
     return [
-        f"note: {ns.shorten(v.value)} (--param {k.value}) does not occur in the graph"
+        f"note: {printable(ns.shorten(v.value))} (--param {k.value}) does not occur in the graph"
         for k, v in substitutions.items()
         if isinstance(v, NamedNode)
         and next(store.quads_for_pattern(v, None, None, None), None) is None
@@ -555,6 +569,12 @@ def _engine_error(e: BaseException, query: StoredQuery) -> BaseException:
         # The engine gets the file's text as it is (header comments included, nothing
         # prepended), so its line numbers are the file's.
         where = f"{query.rel}:{m.group(1)}:{m.group(2)}" if m else query.rel
+        update = _update_keyword(query.text)
+        if update:
+            return KgQueryError(
+                f"{where}: {update} is an update: kg runs queries only (SELECT, ASK, CONSTRUCT, "
+                "DESCRIBE); the build is changed by editing its files"
+            )
         return KgQueryError(f"{where}: SPARQL syntax error: {m.group(3) if m else msg}")
     if isinstance(e, RuntimeError):
         msg = str(e)
@@ -569,6 +589,25 @@ def _engine_error(e: BaseException, query: StoredQuery) -> BaseException:
     if isinstance(e, OSError):
         return KgQueryError(f"{query.rel}: query failed: {e}")
     return e
+
+
+_UPDATES = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+)
+
+
+def _update_keyword(text: str) -> str | None:
+    """The SPARQL Update keyword the text starts with (after its prologue), if any."""
+    from kg.sparql_scan import tokens
+
+    for t in tokens(text):
+        word = t.text.upper()
+        if t.kind == "word" and word in ("PREFIX", "BASE"):
+            continue
+        if t.kind in ("iri", "pname") or t.text == ":":
+            continue  # a prologue's prefix name and IRI
+        return word if t.kind == "word" and word in _UPDATES else None
+    return None
 
 
 class _Reader:

@@ -20,6 +20,7 @@ import base64
 import http.client
 import netrc
 import os
+import re
 import socket
 import time
 import urllib.error
@@ -115,14 +116,35 @@ class Credentials:
     def scrub(self, text: str) -> str:
         """`text` with every secret replaced by ***, for text a server sent back."""
         for secret in sorted(self.secrets, key=len, reverse=True):
-            if len(secret) >= 4:  # a 1-3 character value would blank out ordinary words
+            if len(secret) >= 4:
                 text = text.replace(secret, "***")
+            elif secret:  # short: only where it stands as a word, not inside ordinary words
+                text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
         return text
 
 
 def _basic(user: str, password: str, source: str) -> Credentials:
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     return Credentials(f"Basic {token}", source, (password, token, f"{user}:{password}"))
+
+
+def cleartext_warning(url: str, credentials: Credentials) -> str | None:
+    """A warning when credentials would travel unencrypted (http:// to another machine)."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    loopback = host == "localhost" or host.startswith("127.") or host == "::1"
+    if credentials.header is None or parts.scheme != "http" or loopback:
+        return None
+    return (
+        f"warning: the credentials ({credentials.source}) go to {redact(url)} unencrypted "
+        "(http://): anyone on the way can read them; use https://"
+    )
+
+
+def _warn_cleartext(url: str, credentials: Credentials, notify) -> None:
+    warning = cleartext_warning(url, credentials)
+    if warning and notify:
+        notify(warning)
 
 
 def credentials_for(url: str, env: Mapping[str, str] | None = None) -> Credentials:
@@ -484,7 +506,9 @@ def run_remote(
         text = text.rstrip("\n") + "\n" + values_clause(substitutions) + "\n"
     if timeout <= 0:
         raise KgEndpointError("--timeout must be a positive number of seconds")
-    client = Client(credentials_for(url, env), timeout=timeout, notify=notify, retry_timeouts=False)
+    credentials = credentials_for(url, env)
+    _warn_cleartext(url, credentials, notify)
+    client = Client(credentials, timeout=timeout, notify=notify, retry_timeouts=False)
     where = redact(url)
     what = f"query {query.name}"
     answer = sparql(client, url, text, what=what, accept=f"{SPARQL_JSON}, {N_TRIPLES};q=0.9")
@@ -737,6 +761,9 @@ def load(
         count_url = derive_query_endpoint(store_url)
     credentials = credentials_for(store_url, env)
     count_credentials = credentials_for(count_url, env)
+    _warn_cleartext(store_url, credentials, notify)
+    if count_url.split("/")[2:3] != store_url.split("/")[2:3]:
+        _warn_cleartext(count_url, count_credentials, notify)
     if timeout <= 0:
         raise KgEndpointError("--timeout must be a positive number of seconds")
     built = ensure_built(project, notify=notify)
