@@ -85,9 +85,19 @@ def _occurrences(text: str, needle: str) -> list[int]:
 
 
 def _read_source(path: Path) -> str:
-    # newline="" keeps CR LF as two code points, so offsets match the file as stored.
-    with path.open(encoding="utf-8", newline="") as fh:
-        return fh.read()
+    # Decoded whole, without newline translation: CR LF stays two code points, so offsets
+    # match the file as stored.
+    return path.read_bytes().decode("utf-8")
+
+
+def _undecodable_at(path: Path, error: UnicodeDecodeError) -> str:
+    """Where a text stops being UTF-8: line and byte offset, for the message."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    line = data[: error.start].count(b"\n") + 1
+    return f" at line {line} (byte {error.start})"
 
 
 def _anchor_file(project: Project, lf: LoadedFile, problems: list[AnchorProblem]) -> Anchored:
@@ -142,7 +152,8 @@ def _anchor_file(project: Project, lf: LoadedFile, problems: list[AnchorProblem]
     try:
         source = _read_source(src_path)
     except UnicodeDecodeError as e:
-        problem(article, f"{src_rel} is not valid UTF-8 ({e.reason})")
+        where = _undecodable_at(src_path, e)
+        problem(article, f"{src_rel} is not valid UTF-8{where} ({e.reason})")
         return out
     if source.startswith("\ufeff"):
         problem(

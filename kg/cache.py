@@ -269,7 +269,13 @@ def build_lock(project: Project):
 
 def write_cache(project: Project, dataset: bytes, manifest: dict, stamps: dict) -> None:
     """Replace the cache. The dataset goes first: a manifest never describes a missing dataset,
-    and a crash in between leaves a hash mismatch that the next command detects and rebuilds."""
+    and a crash in between leaves a hash mismatch that the next command detects and rebuilds.
+    Temporary files a killed build left behind are removed first (the caller holds the build
+    lock, so no other build is writing them)."""
+    for name in (DATASET, MANIFEST):
+        for leftover in project.build_dir.glob(f".{name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
     _atomic_write(project.build_dir / DATASET, dataset)
     _atomic_write(project.build_dir / MANIFEST, _json_bytes(manifest))
     with contextlib.suppress(OSError):

@@ -331,3 +331,26 @@ def test_dot_article_ids_are_refused(mini_copy, stem):
     article.rename(article.with_name(f"{stem}.ttl"))
     r = _kg("build", "--project", str(mini_copy.root))
     assert r.returncode == 2 and "dot segment" in r.stderr, r.stderr
+
+
+# --- findings 24 and 28: crash leftovers removed; a non-UTF-8 text says where ---------------------
+
+
+def test_temporary_files_of_a_killed_build_are_removed(built_copy):
+    leftovers = [
+        built_copy.build_dir / ".dataset.nq.dqy4137q.tmp",
+        built_copy.build_dir / ".manifest.json.x1y2z3.tmp",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"half written")
+    r = _kg("build", "--force", "--project", str(built_copy.root))
+    assert r.returncode == 0, r.stderr
+    assert not any(path.exists() for path in leftovers)
+
+
+def test_a_non_utf8_source_text_names_the_line(mini_copy):
+    path = mini_copy.root / SOURCE
+    path.write_bytes(path.read_bytes() + b"\nline two\nbad \xff byte\n")
+    r = _kg("build", "--project", str(mini_copy.root))
+    lines = path.read_bytes().count(b"\n")
+    assert r.returncode == 1 and f"not valid UTF-8 at line {lines}" in r.stderr, r.stderr
