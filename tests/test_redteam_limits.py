@@ -294,3 +294,31 @@ def test_serve_refuses_a_huge_timeout_and_a_tiny_memory_limit(mini_dir):
     port = str(free_port())
     r = _kg("serve", "--memory-limit", "10", "--project", str(mini_dir), "--port", port)
     assert r.returncode == 2 and "--memory-limit must be at least" in r.stderr, r.stderr
+
+
+def test_four_hundred_simultaneous_requests_all_get_answers(mini_dir):
+    """The report's "what holds": 400 simultaneous GETs all got 200. The connection bound
+    (MAX_CONNECTIONS) must stay above that."""
+    server = start_serve(mini_dir)
+    try:
+        target = "/query?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
+        request = b"GET %b HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n" % (
+            target.encode(),
+            server.port,
+        )
+        socks = [socket.create_connection((HOST, server.port), timeout=60) for _ in range(400)]
+        try:
+            for s in socks:
+                s.sendall(request)
+            statuses = []
+            for s in socks:
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+                statuses.append(data[:12])
+        finally:
+            for s in socks:
+                s.close()
+        assert statuses == [b"HTTP/1.1 200"] * 400, set(statuses)
+    finally:
+        server.stop()
