@@ -405,6 +405,27 @@ def exposure_warning(host: str, port: int, pages_port: int) -> list[str]:
     return lines
 
 
+@contextlib.contextmanager
+def _one_preparer(project: Project):
+    """Let one kg serve of a project at a time prepare its store (build/.serve.lock, an OS
+    lock the kernel drops if the holder dies): two started together raced to replace
+    build/oxigraph ("Directory not empty"). A separate file from the build's own lock, which
+    prepare_store takes again when it rebuilds."""
+    import fcntl
+
+    try:
+        project.build_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(project.build_dir / ".serve.lock", "a+b")  # noqa: SIM115
+    except OSError as e:
+        raise KgServeError(f"cannot write under {project.build_dir}: {e.strerror or e}") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _free_loopback_port() -> int:
     with socket.socket() as s:
         s.bind((INTERNAL_HOST, 0))
@@ -1004,7 +1025,8 @@ def serve(
             f"--memory-limit must be at least {MIN_MEMORY_MIB} MiB, not {memory_limit_mib}"
         )
     program = oxigraph_program()
-    prepared = prepare_store(project, notify=notify)
+    with _one_preparer(project):
+        prepared = prepare_store(project, notify=notify)
     queries = list_queries(
         project, broken=lambda e: out(f"WARNING: {e}: left out of the stored-queries page")
     )

@@ -322,3 +322,43 @@ def test_four_hundred_simultaneous_requests_all_get_answers(mini_dir):
         assert statuses == [b"HTTP/1.1 200"] * 400, set(statuses)
     finally:
         server.stop()
+
+
+# --- finding 25: two kg serve started together on a changed build both start ---------------------
+
+
+def test_two_serves_started_together_both_prepare_the_store(mini_dir):
+    for round_ in range(3):
+        shared = mini_dir / "data" / "shared" / "extra.ttl"
+        shared.write_text(
+            "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+            f"<http://x.example/r{round_}> rdfs:label 'round {round_}' .\n"
+        )
+        procs = [
+            subprocess.Popen(
+                [
+                    *kg_command(),
+                    "serve",
+                    "--port",
+                    str(free_port()),
+                    "--pages-port",
+                    "0",
+                    "--project",
+                    str(mini_dir),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )  # fmt: skip
+            for _ in range(2)
+        ]
+        try:
+            for proc in procs:
+                line = ""
+                while not line.startswith("Ready"):
+                    line = proc.stdout.readline()
+                    assert line, f"round {round_}: kg serve ended: {proc.wait()}"
+        finally:
+            for proc in procs:
+                proc.send_signal(signal.SIGINT)
+                proc.communicate(timeout=15)
