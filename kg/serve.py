@@ -75,6 +75,8 @@ PROXY_IDLE_S = 120  # an idle keep-alive connection to the proxy is closed after
 PAGES_IDLE_S = 30  # the same for the stored-queries page
 HEAD_S = 30  # a request's line and headers must arrive within this (slow-drip clients)
 HEAD_CHECK_S = 1.0
+LINGER_S = 1.0  # after a refusal, what the client still sends is read and dropped this long
+LINGER_BYTES = 4 * 1024 * 1024  # ... up to this much
 MAX_CONNECTIONS = 512  # open connections (threads) per server; more are answered 503
 MAX_TIMEOUT_S = 86_400  # --timeout at most a day (the clock must be able to hold it)
 MIN_MEMORY_MIB = 64  # below this the Oxigraph server cannot even start
@@ -702,6 +704,21 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+            self.wfile.flush()
+            self._linger()
+
+    def _linger(self) -> None:
+        """Close gently: stop writing, then read and drop what the client still sends, for a
+        moment. Closed with unread data, the socket would send a reset, and a client still
+        sending its body (a refused big query) would lose the answer that says why."""
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(LINGER_S)
+        left = LINGER_BYTES
+        while left > 0:
+            data = self.connection.recv(min(left, PROXY_CHUNK))
+            if not data:
+                return
+            left -= len(data)
 
     def _headers_to_send(self) -> list[tuple[str, str]]:
         named = {
