@@ -75,6 +75,7 @@ PROXY_IDLE_S = 120  # an idle keep-alive connection to the proxy is closed after
 PAGES_IDLE_S = 30  # the same for the stored-queries page
 HEAD_S = 30  # a request's line and headers must arrive within this (slow-drip clients)
 HEAD_CHECK_S = 1.0
+ERROR_BODY_BYTES = 64 * 1024  # of an error answer, at most this is read (and shortened)
 LINGER_S = 1.0  # after a refusal, what the client still sends is read and dropped this long
 LINGER_BYTES = 4 * 1024 * 1024  # ... up to this much
 MAX_CONNECTIONS = 512  # open connections (threads) per server; more are answered 503
@@ -635,6 +636,41 @@ _HOP_BY_HOP = frozenset(
 )  # fmt: skip
 
 
+def error_text(body: bytes) -> str:
+    """An error answer of Oxigraph as passed on: one line, control characters escaped, and
+    without what another server said (a SERVICE call's error quotes the remote answer: a
+    page of an internal service must not come back through kg serve)."""
+    from kg.query import printable
+
+    text = body.decode("utf-8", "replace")
+    head, sep, _ = text.partition(" with payload:")
+    if sep:
+        text = head + " (the remote answer is not shown)"
+    text = printable(" ".join(text.split()))
+    return text if len(text) <= 2000 else text[:1999] + "…"
+
+
+class _RemotePayloadCut:
+    """Finds where Oxigraph, already streaming an answer, writes a failed SERVICE call's error
+    with the remote server's answer in it (`… returned by URL with payload: …`): what comes
+    from there on is not passed on. Only with --allow-service (else no SERVICE runs)."""
+
+    MARKER = b" with payload:"
+
+    def __init__(self):
+        self._tail = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """(what may be passed on, whether the answer is cut here)."""
+        seen = self._tail + data
+        at = seen.find(self.MARKER)
+        if at < 0:
+            self._tail = seen[-len(self.MARKER) :]
+            return data, False
+        keep = max(at - len(self._tail), 0)
+        return data[:keep] + b" (the remote answer is not shown)\n", True
+
+
 class _Deadline(Exception):
     """The request's time limit passed."""
 
@@ -826,17 +862,37 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             # The answer: status and headers, then the body as it comes.
             with self._io(up, deadline, _UpstreamGone):
                 answer = upstream.getresponse()
+            if answer.status >= 400 and not self._bodyless(answer):
+                with self._io(up, deadline, _UpstreamGone):
+                    said = answer.read(ERROR_BODY_BYTES)
+                answered = True
+                self._plain(answer.status, error_text(said))
+                return
             self._send_head(answer, deadline)
             headers_sent = True
             if self._bodyless(answer):
                 answered = True
                 return
             reframe = answer.chunked or answer.length is None
+            scan = _RemotePayloadCut() if self.policy.allow_service else None
             while True:
                 with self._io(up, deadline, _UpstreamGone):
                     data = answer.read1(PROXY_CHUNK)
                 if not data:
                     break
+                if scan is not None:
+                    data, cut = scan.feed(data)
+                    if cut:  # the answer is broken anyway: end it where the quote begins
+                        if reframe and not self.close_connection:
+                            data = b"%x\r\n%b\r\n" % (len(data), data)
+                        self.close_connection = True
+                        with self._io(client, deadline, _ClientGone):
+                            self.wfile.write(data)
+                            self.wfile.flush()
+                        answered = True
+                        with contextlib.suppress(OSError):
+                            client.shutdown(socket.SHUT_RDWR)
+                        return
                 if reframe and not self.close_connection:
                     data = b"%x\r\n%b\r\n" % (len(data), data)
                 with self._io(client, deadline, _ClientGone):

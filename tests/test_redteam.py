@@ -45,7 +45,7 @@ def _no_traceback(r: subprocess.CompletedProcess) -> None:
 class Target:
     """A logging HTTP server on 127.0.0.1: the internal service an attacker aims at."""
 
-    def __init__(self):
+    def __init__(self, status: int = 200):
         self.requests: list[str] = []
         log = self.requests
 
@@ -53,7 +53,9 @@ class Target:
             def _any(self):
                 log.append(f"{self.command} {self.path}")
                 body = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
-                self.send_response(200)
+                if status != 200:
+                    body = b"internal-admin-page: token=SECRET-42 \x1b]0;PWNED\x07"
+                self.send_response(status)
                 self.send_header("Content-Type", "application/sparql-results+json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -319,3 +321,35 @@ def test_serve_refuses_from_which_the_union_would_override(served):
         served.base, "POST", "/query", q, {"Content-Type": "application/sparql-query"}
     )
     assert status == 400 and b"GRAPH" in body
+
+
+def test_serve_with_service_allowed_does_not_pass_remote_error_bodies_on(serve_dir):
+    internal = Target(status=500)
+    server = start_serve(serve_dir, "--allow-service")
+    try:
+        q = _service_query(internal.url).encode()
+        status, _, body = _request_tolerant(server.base, q)
+        assert internal.requests, "the SERVICE call was not made"
+        assert b"SECRET-42" not in body and b"\x1b" not in body, body
+        assert b"remote answer is not shown" in body, body
+    finally:
+        server.stop()
+        internal.close()
+
+
+def _request_tolerant(base: str, query: bytes):
+    """Status and what arrived of the body, even when the answer is cut off."""
+    import http.client
+
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        conn.request("POST", "/query", query, {"Content-Type": "application/sparql-query"})
+        answer = conn.getresponse()
+        try:
+            body = answer.read()
+        except http.client.IncompleteRead as e:
+            body = e.partial
+        return answer.status, dict(answer.getheaders()), body
+    finally:
+        conn.close()
