@@ -7,6 +7,7 @@ All problems are collected before raising, so one build run shows every broken q
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class Anchored:
     file: LoadedFile
     quads: list[Quad] = field(default_factory=list)
     evidence: set[str] = field(default_factory=set)  # annotation IRIs
+    source_name: str | None = None  # the data/sources/ file it anchors in
 
 
 def _line_of(text: str, needle: str, start: int = 0) -> int | None:
@@ -83,9 +85,19 @@ def _occurrences(text: str, needle: str) -> list[int]:
 
 
 def _read_source(path: Path) -> str:
-    # newline="" keeps CR LF as two code points, so offsets match the file as stored.
-    with path.open(encoding="utf-8", newline="") as fh:
-        return fh.read()
+    # Decoded whole, without newline translation: CR LF stays two code points, so offsets
+    # match the file as stored.
+    return path.read_bytes().decode("utf-8")
+
+
+def _undecodable_at(path: Path, error: UnicodeDecodeError) -> str:
+    """Where a text stops being UTF-8: line and byte offset, for the message."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    line = data[: error.start].count(b"\n") + 1
+    return f" at line {line} (byte {error.start})"
 
 
 def _anchor_file(project: Project, lf: LoadedFile, problems: list[AnchorProblem]) -> Anchored:
@@ -136,11 +148,21 @@ def _anchor_file(project: Project, lf: LoadedFile, problems: list[AnchorProblem]
             name,
         )
         return out
+    project.check_inside(src_path)
     try:
         source = _read_source(src_path)
     except UnicodeDecodeError as e:
-        problem(article, f"{src_rel} is not valid UTF-8 ({e.reason})")
+        where = _undecodable_at(src_path, e)
+        problem(article, f"{src_rel} is not valid UTF-8{where} ({e.reason})")
         return out
+    if source.startswith("\ufeff"):
+        problem(
+            article,
+            f"{src_rel} starts with a byte-order mark (U+FEFF): every offset would count it; "
+            "save the text as UTF-8 without BOM",
+        )
+        return out
+    out.source_name = name
 
     furniture: list[tuple[int, int]] = []
     for q in lf.quads:
@@ -172,7 +194,15 @@ def _anchor_file(project: Project, lf: LoadedFile, problems: list[AnchorProblem]
             _add_evidence(out, subject, article_node, article_id, source, start, len(quote))
             first_start[subject] = min(start, first_start.get(subject, start))
         elif not found:
-            problem(node, f"quote not found in {src_rel}", quote)
+            hint = ""
+            nfc = unicodedata.normalize
+            if nfc("NFC", quote) in nfc("NFC", source):
+                hint = (
+                    " (it is there in another Unicode normalisation, NFC or NFD: accented "
+                    "letters written as one character or as letter + accent; write the quote "
+                    "as the text does)"
+                )
+            problem(node, f"quote not found in {src_rel}{hint}", quote)
         elif not outside:
             problem(node, f"quote falls inside page furniture of {src_rel}", quote)
         else:
@@ -248,8 +278,23 @@ def expand_evidence(project: Project, loaded: Loaded, *, progress=None) -> list[
     if progress is not None:
         progress.stage("anchor", len(loaded.files), "files")
     results = []
+    by_source: dict[str, str] = {}
     for lf in loaded.files:
-        results.append(_anchor_file(project, lf, problems))
+        anchored = _anchor_file(project, lf, problems)
+        results.append(anchored)
+        name = anchored.source_name
+        if name is not None and name in by_source:
+            problems.append(
+                AnchorProblem(
+                    lf.source.rel,
+                    None,
+                    lf.source.graph or "",
+                    f"anchors data/sources/{name}, as {by_source[name]} does already: one "
+                    "article file per text (a copy of an article doubles every fact)",
+                )
+            )
+        elif name is not None:
+            by_source[name] = lf.source.rel
         if progress is not None:
             progress.advance()
     if problems:

@@ -13,9 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyoxigraph import (
-    BlankNode,
-    CanonicalizationAlgorithm,
-    Dataset,
     NamedNode,
     Quad,
     RdfFormat,
@@ -137,10 +134,6 @@ def _nquads(quads: list[Quad]) -> tuple[bytes, Counter]:
     return ("\n".join(ordered) + "\n").encode("utf-8") if ordered else b"", counts
 
 
-def _has_blank_nodes(quads: list[Quad]) -> bool:
-    return any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in quads)
-
-
 def check_terms(loaded: Loaded) -> None:
     """Fail (exit 1) on a term the data or shapes use but the ontology does not define."""
     from kg import terms
@@ -192,11 +185,8 @@ def _run(project: Project, reason: str, started: float, progress: Progress) -> B
     all_quads = asserted + [
         Quad(t.subject, t.predicate, t.object, inferred_graph) for t in inferred
     ]
-    if _has_blank_nodes(all_quads):
-        # Parsing gave blank nodes random ids; canonical labels make the output reproducible.
-        dataset = Dataset(all_quads)
-        dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
-        all_quads = list(dataset)
+    # Blank nodes are named by their position in their file (kg.load), so the output is
+    # reproducible without canonicalising them.
     data, counts = _nquads(all_quads)
     del all_quads
     progress.advance(sum(counts.values()))
@@ -215,7 +205,10 @@ def _run(project: Project, reason: str, started: float, progress: Progress) -> B
         "inferred": len(inferred),
         "conforms": report.conforms,
         "validation": report.to_dict(),
-        "warnings": [f"{rel}: not part of the layout, ignored" for rel in project.stray_files()],
+        "warnings": [
+            f"{rel}: not part of the layout, ignored (kg reads the .ttl files the layout names)"
+            for rel in project.stray_files()
+        ],
     }
     stamps = {rel: [st.st_size, st.st_mtime_ns, hashes[rel]] for rel, st in stamps_before.items()}
     try:

@@ -62,7 +62,35 @@ def read_manifest(project: Project) -> dict | None:
         return None
     if not isinstance(data["sources"], dict) or not isinstance(data["dataset"], dict):
         return None
-    return data
+    return data if _well_formed(data) else None
+
+
+def _well_formed(data: dict) -> bool:
+    """Does every field have the type the commands read it as? Valid JSON can still be
+    damaged ("graphs": [1, 2]); such a manifest is treated as missing, and the build redone."""
+
+    def ints(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    dataset, validation = data["dataset"], data["validation"]
+    try:
+        from kg.report import ValidationReport
+
+        ValidationReport.from_dict(validation)
+    except Exception:  # noqa: BLE001 -- any shape it cannot be read as is damage
+        return False
+    return (
+        all(isinstance(k, str) and isinstance(v, str) for k, v in data["sources"].items())
+        and isinstance(dataset.get("sha256"), str)
+        and ints(dataset.get("quads", 0))
+        and isinstance(data["graphs"], dict)
+        and all(isinstance(k, str) and ints(v) for k, v in data["graphs"].items())
+        and ints(data["evidence"])
+        and ints(data["inferred"])
+        and isinstance(data["conforms"], bool)
+        and isinstance(data.get("warnings", []), list)
+        and all(isinstance(w, str) for w in data.get("warnings", []))
+    )
 
 
 def _read_stamps(project: Project) -> dict:
@@ -241,7 +269,13 @@ def build_lock(project: Project):
 
 def write_cache(project: Project, dataset: bytes, manifest: dict, stamps: dict) -> None:
     """Replace the cache. The dataset goes first: a manifest never describes a missing dataset,
-    and a crash in between leaves a hash mismatch that the next command detects and rebuilds."""
+    and a crash in between leaves a hash mismatch that the next command detects and rebuilds.
+    Temporary files a killed build left behind are removed first (the caller holds the build
+    lock, so no other build is writing them)."""
+    for name in (DATASET, MANIFEST):
+        for leftover in project.build_dir.glob(f".{name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
     _atomic_write(project.build_dir / DATASET, dataset)
     _atomic_write(project.build_dir / MANIFEST, _json_bytes(manifest))
     with contextlib.suppress(OSError):

@@ -12,7 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from kg import __version__
-from kg.errors import EXIT_OK, EXIT_PROBLEMS, KgAnchorError, KgError
+from kg.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KgAnchorError, KgError
+
+MAX_SECONDS = 7 * 86_400  # a --timeout beyond this is a typo (and overflows the clocks)
 
 
 def _notify(message: str) -> None:
@@ -96,6 +98,10 @@ def _positive(kind, unit: str):
             raise argparse.ArgumentTypeError(f"expected a number of {unit}, got '{text}'") from None
         if not value > 0 or value != value or value == float("inf"):
             raise argparse.ArgumentTypeError(f"expected a positive number of {unit}, got '{text}'")
+        if unit == "seconds" and value > MAX_SECONDS:
+            raise argparse.ArgumentTypeError(
+                f"expected at most {MAX_SECONDS} seconds (a week), got '{text}'"
+            )
         return value
 
     return convert
@@ -104,7 +110,8 @@ def _positive(kind, unit: str):
 def _list_queries(args) -> int:
     from kg.query import list_queries
 
-    queries = list_queries(_project(args))
+    broken: list[KgError] = []
+    queries = list_queries(_project(args), broken=broken.append)
     if args.format == "json":
         rows = [
             {
@@ -118,15 +125,22 @@ def _list_queries(args) -> int:
             for q in queries
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return EXIT_OK
+        return _broken_queries(broken)
     if not queries:
         print("no stored queries (queries/*.rq)")
-        return EXIT_OK
+        return _broken_queries(broken)
     width = max(len(q.name) for q in queries)
     for q in queries:
         params = " ".join(f"{p.name}={p.type}" for p in q.params)
         print(f"{q.name:<{width}}  {q.question}" + (f"  [{params}]" if params else ""))
-    return EXIT_OK
+    return _broken_queries(broken)
+
+
+def _broken_queries(broken: list) -> int:
+    """Say which stored queries could not be read (the others were listed): exit 2 if any."""
+    for e in broken:
+        print(f"kg: error: {e}", file=sys.stderr)
+    return EXIT_USAGE if broken else EXIT_OK
 
 
 def cmd_query(args) -> int:
@@ -163,6 +177,8 @@ def cmd_query(args) -> int:
             timeout=args.timeout,
             limit=args.limit,
             stream=True,
+            allow_service=args.allow_service,
+            memory_limit_mib=args.memory_limit,
         )
     for note in result.notes:
         _notify(note)
@@ -244,6 +260,8 @@ def cmd_serve(args) -> int:
         port=args.port,
         pages_port=args.pages_port,
         timeout_s=args.timeout,
+        allow_service=args.allow_service,
+        memory_limit_mib=args.memory_limit,
         out=lambda text: print(text, flush=True),
         notify=_notify,
     )
@@ -361,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="at most N rows (CSV and JSON are written row by row as the query runs)",
     )
+    _allow_service_option(p, "the query")
+    _memory_limit_option(p, "kg stops the query, exit 2")
 
     p = add(
         "stats",
@@ -449,7 +469,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this graph: its IRI or the part after .../graph/ (repeatable)",
     )
     p.add_argument("--dry-run", action="store_true", help="say what would be sent; send nothing")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per request")
+    p.add_argument(
+        "--timeout",
+        type=_positive(float, "seconds"),
+        default=60.0,
+        metavar="S",
+        help="seconds per request",
+    )
 
     p = add(
         "serve",
@@ -477,26 +503,76 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a request may take; a query still running then is stopped (HTTP 503) by "
         "restarting the server (default 30)",
     )
+    _allow_service_option(p, "a query sent to the server")
+    _memory_limit_option(p, "the Oxigraph server is killed and started again (HTTP 503)")
     return parser
+
+
+def _memory_limit_option(p, what: str) -> None:
+    p.add_argument(
+        "--memory-limit",
+        type=_positive(int, "MiB"),
+        metavar="MIB",
+        help=f"resident memory in MiB past which {what} (default: a quarter of this "
+        "machine's memory, at least 2048)",
+    )
+
+
+def _allow_service_option(p, what: str) -> None:
+    p.add_argument(
+        "--allow-service",
+        action="store_true",
+        help=f"let {what} call other SPARQL endpoints with SERVICE <url> (refused by default: "
+        "the engine would send requests to any address, loopback and LAN included)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a full disk is reported here, not as a warning at exit
+        return code
+    except UnicodeEncodeError as e:
+        encoding = getattr(sys.stdout, "encoding", "?")
+        print(
+            f"kg: error: the output holds characters that the output encoding ({encoding}) "
+            f"cannot write ({e.object[e.start : e.end]!a}): use a UTF-8 locale or set "
+            "PYTHONIOENCODING=utf-8",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # `kg query ... | head` closed the pipe: not an error worth a traceback.
+        sys.stderr.close()
+        return EXIT_OK
+    except OSError as e:
+        # Mostly the output: a full disk (ENOSPC), a closed terminal. One line, exit 2.
+        where = f" {e.filename}" if e.filename else " the output"
+        print(f"kg: error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+        _quiet_stdout()
+        return EXIT_USAGE
     except KgError as e:
         print(f"kg: error: {e}", file=sys.stderr)
         if isinstance(e, KgAnchorError):
             for line in _changed_sources(args, e):
                 print(f"kg: error: {line}", file=sys.stderr)
         return e.exit_code
-    except BrokenPipeError:
-        # `kg query ... | head` closed the pipe: not an error worth a traceback.
-        sys.stderr.close()
-        return EXIT_OK
     except KeyboardInterrupt:
         return 130
+
+
+def _quiet_stdout() -> None:
+    """Drop what is left in stdout's buffer: it cannot be written, and Python would say so
+    again at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

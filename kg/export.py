@@ -21,6 +21,7 @@ import gc
 import json
 import os
 import re
+import stat
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -1074,9 +1075,24 @@ def load_context(project: Project) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
+def _is_stream(path: Path) -> bool:
+    """A character device, pipe or socket (/dev/stdout, a FIFO): written into, not replaced."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 def check_output(path: str | os.PathLike) -> Path:
-    """The output path, if it can be written: its folder exists and it is not a folder."""
+    """The file to write for `path`, if it can be written: a symbolic link is followed (the
+    file it points to is replaced, the link stays), its folder exists and it is not a folder;
+    a stream (/dev/stdout, a FIFO) is returned as it is."""
     target = Path(path)
+    if _is_stream(target):
+        return target
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     if target.is_dir():
         raise KgExportError(f"cannot write {target}: it is a folder; give a file name")
     folder = target.parent
@@ -1098,6 +1114,13 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write via a temporary file in the target folder and os.replace: the old file stays
     whole until the new one is complete, and nothing is left behind on failure."""
     target = check_output(path)
+    if _is_stream(target):
+        try:
+            with open(target, "wb") as fh:
+                _write_all(fh, data)
+        except OSError as e:
+            raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
+        return
     try:
         mode = target.stat().st_mode & 0o777
     except OSError:

@@ -19,6 +19,9 @@ TEXT = "text"
 
 # An id becomes part of graph and evidence IRIs, so it must be IRI-safe as is.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._~-]+$")
+# Files that look like RDF; those the layout does not read are warned about, never dropped
+# silently (an article saved as .TTL or .trig would vanish from the graph).
+RDF_SUFFIXES = (".ttl", ".trig", ".nt", ".nq", ".n3", ".jsonld", ".rdf", ".owl")
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,27 @@ class Project:
 
     def _files(self, folder: str, pattern: str) -> list[Path]:
         base = self.root / folder
-        return sorted(p for p in base.glob(pattern) if p.is_file()) if base.is_dir() else []
+        found = sorted(p for p in base.glob(pattern) if p.is_file()) if base.is_dir() else []
+        for p in found:
+            self.check_inside(p)
+        return found
+
+    def check_inside(self, path: Path) -> None:
+        """Refuse an input that resolves outside the project folder (a symbolic link to
+        /proc/self/environ or ~/.netrc would copy secrets into the graph) or that is not a
+        regular file."""
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError) as e:
+            raise KgInputError(f"cannot resolve: {e}", file=self.rel(path)) from None
+        if not target.is_relative_to(self.root.resolve()):
+            raise KgInputError(
+                f"is a link to {target}, outside the project folder: kg reads only files inside "
+                "the project (copy the file in if it belongs there)",
+                file=self.rel(path),
+            )
+        if not target.is_file():
+            raise KgInputError("is not a regular file", file=self.rel(path))
 
     def _source(self, path: Path, kind: str, graph: str | None, key: str | None = None):
         return SourceFile(path=path, rel=self.rel(path), kind=kind, graph=graph, key=key)
@@ -93,15 +116,29 @@ class Project:
         return sorted(files, key=lambda f: f.rel)
 
     def stray_files(self) -> list[str]:
-        """Turtle files under data/ that the layout does not place in any graph (ignored)."""
-        known = {f.rel for f in self.rdf_files()}
-        base = self.root / "data"
-        if not base.is_dir():
-            return []
-        return sorted(r for r in (self.rel(p) for p in base.rglob("*.ttl")) if r not in known)
+        """RDF files under data/ and ontology/ that the layout does not read (ignored): in a
+        sub-folder, or named .TTL, .trig, .nt … (only lower-case .ttl files are read)."""
+        known = {f.rel for f in self.rdf_files() + self.shapes_files()}
+        known.add("ontology/context.jsonld")  # kg export's JSON-LD context (docs/conventions)
+        found = []
+        for folder in ("data", "ontology"):
+            base = self.root / folder
+            if base.is_dir():
+                found += [
+                    self.rel(p)
+                    for p in base.rglob("*")
+                    if p.suffix.lower() in RDF_SUFFIXES and p.is_file()
+                ]
+        return sorted(r for r in found if r not in known)
 
 
 def _checked_id(stem: str, rel: str) -> str:
+    if stem in (".", ".."):
+        raise KgInputError(
+            f"the id {stem!r} is a dot segment: IRIs made from it collapse into their parent "
+            "(…/graph/article/.. is …/graph/): give the file a name",
+            file=rel,
+        )
     if not _SAFE_ID.match(stem):
         raise KgInputError(
             "file name must use only letters, digits and . _ ~ - (it becomes part of an IRI)",

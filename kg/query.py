@@ -38,6 +38,7 @@ from pyoxigraph import (
 from kg import namespaces as ns
 from kg.build import ensure_built
 from kg.errors import KgQueryError, KgQueryTimeout, KgTermError
+from kg.memory import MIB
 from kg.project import Project
 
 PARAM_TYPES = ("IRI", "string", "integer", "date")
@@ -54,6 +55,7 @@ _BATCH_ROWS = 256  # rows per hand-over from the worker thread ...
 _BATCH_S = 0.05  # ... or fewer, once this long has passed since the last one
 _QUEUE_BATCHES = 8  # batches waiting at most: the worker waits when the reader is slower
 _MADE_CELLS = 50_000  # cells remembered by term while reading one answer
+_MEMORY_POLL_S = 0.05  # how often a waiting reader looks at the memory watchdog's verdict
 
 
 @dataclass(frozen=True)
@@ -138,15 +140,47 @@ def _load_query(path: Path, name: str, rel: str) -> StoredQuery:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise KgQueryError(f"{rel}: cannot read query: {e}") from None
+    if text.startswith("\ufeff"):
+        raise KgQueryError(
+            f"{rel}: starts with a byte-order mark (U+FEFF, invisible in editors), which hides "
+            "its header: save it as UTF-8 without BOM"
+        )
     question, params, columns = parse_header(text, file=rel)
     return StoredQuery(name, path, rel, text, question, params, columns)
 
 
-def list_queries(project: Project) -> list[StoredQuery]:
-    """Every stored query of the project (queries/*.rq), sorted by name."""
+def list_queries(
+    project: Project, *, broken: Callable[[KgQueryError], None] | None = None
+) -> list[StoredQuery]:
+    """Every stored query of the project (queries/*.rq), sorted by name.
+
+    A file that cannot be read (a malformed header, a link out of the project) raises
+    KgQueryError; with `broken`, it is handed to `broken` and left out, so that one bad file
+    does not take the others (or kg serve) down.
+    """
     folder = project.queries_dir
     paths = sorted(folder.glob("*.rq")) if folder.is_dir() else []
-    return [_load_query(p, p.stem, project.rel(p)) for p in paths]
+    queries = []
+    for p in paths:
+        try:
+            _check_inside(project, p)
+            queries.append(_load_query(p, p.stem, project.rel(p)))
+        except KgQueryError as e:
+            if broken is None:
+                raise
+            broken(e)
+    return queries
+
+
+def _check_inside(project: Project, path: Path) -> None:
+    """A stored query that links outside the project is refused (its text would be embedded
+    in kg serve's page, whatever it is)."""
+    from kg.errors import KgInputError
+
+    try:
+        project.check_inside(path)
+    except KgInputError as e:
+        raise KgQueryError(str(e)) from None
 
 
 def find_query(project: Project, name_or_file: str) -> StoredQuery:
@@ -159,6 +193,7 @@ def find_query(project: Project, name_or_file: str) -> StoredQuery:
         raise KgQueryError(f"query file not found: {name_or_file}")
     path = project.queries_dir / f"{name_or_file}.rq"
     if path.is_file():
+        _check_inside(project, path)
         return _load_query(path, name_or_file, project.rel(path))
     folder = project.queries_dir
     names = sorted(p.stem for p in folder.glob("*.rq")) if folder.is_dir() else []
@@ -348,6 +383,27 @@ _XSD_INTEGERS = {
 }  # fmt: skip
 
 
+def _json_number(lexical: str, local: str) -> object:
+    """A decimal or double as a JSON number when one says exactly the same, else its lexical
+    form as a string: JSON has no NaN or infinity, and a float would change the digits of a
+    long decimal (123456789012345678901234567890.5)."""
+    import decimal
+    import math
+
+    number = float(lexical)
+    if not math.isfinite(number):
+        return lexical.strip()  # NaN, INF, -INF, 1e400: a string, as JSON has no such number
+    if local != "decimal":
+        return number
+    try:
+        exact = decimal.Decimal(lexical.strip())
+    except decimal.InvalidOperation:
+        return None
+    if exact == exact.to_integral_value():
+        return int(exact)
+    return number if decimal.Decimal(repr(number)) == exact else lexical.strip()
+
+
 def _json_value(literal: Literal) -> object:
     """Numbers and booleans as JSON numbers and booleans; None keeps the lexical string."""
     dt = literal.datatype.value
@@ -358,8 +414,7 @@ def _json_value(literal: Literal) -> object:
         if local in _XSD_INTEGERS:
             return int(literal.value)
         if local in ("decimal", "double", "float"):
-            number = float(literal.value)
-            return int(number) if local == "decimal" and number.is_integer() else number
+            return _json_number(literal.value, local)
     except ValueError:
         return None  # an ill-typed literal stays a string rather than failing the output
     if local == "boolean" and literal.value in ("true", "false", "1", "0"):
@@ -390,7 +445,7 @@ def _table(answer, query: StoredQuery, labeler: Labeler) -> tuple[list[str], lis
 def _unknown_nodes(store: Store, substitutions: dict) -> list[str]:
     """Notes for IRI parameters that occur nowhere (most likely a typo)."""
     return [
-        f"note: {ns.shorten(v.value)} (--param {k.value}) does not occur in the graph"
+        f"note: {printable(ns.shorten(v.value))} (--param {k.value}) does not occur in the graph"
         for k, v in substitutions.items()
         if isinstance(v, NamedNode)
         and next(store.quads_for_pattern(v, None, None, None), None) is None
@@ -414,6 +469,7 @@ class _Evaluation:
     def __init__(self, store: Store, text: str, substitutions: dict):
         self._queue: queue.Queue = queue.Queue(maxsize=_QUEUE_BATCHES)
         self._stop = threading.Event()
+        self.memory_used: int | None = None  # set by the memory watchdog: bytes, over the limit
         self._thread = threading.Thread(
             target=self._work, args=(store, text, substitutions), name="kg-query", daemon=True
         )
@@ -430,7 +486,14 @@ class _Evaluation:
 
     def _work(self, store: Store, text: str, substitutions: dict) -> None:
         try:
-            answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions)
+            from kg.sparql_scan import has_default_graph_clause
+
+            # The union of the graphs is the default graph, unless the query names its own
+            # with FROM (SPARQL 1.1 13.2), which pyoxigraph's union flag would override.
+            union = not has_default_graph_clause(text)
+            answer = store.query(
+                text, use_default_graph_as_union=union, substitutions=substitutions
+            )
             if isinstance(answer, QueryBoolean):
                 if self._put(("head", "boolean", ["result"])):
                     self._put(("rows", [(str(bool(answer)).lower(),)]))
@@ -456,19 +519,32 @@ class _Evaluation:
             if (not batch or self._put(("rows", batch))) and not self._stop.is_set():
                 self._put(("end",))
         except BaseException as e:  # noqa: BLE001 -- handed to the reader, which raises it
+            # Without its traceback: the frames in it hold the engine's iterator, which must be
+            # dropped in this thread (pyoxigraph: "unsendable"), not where the reader is.
+            e.__traceback__ = e.__context__ = e.__cause__ = None
+            answer = rows = None  # noqa: F841 -- dropped here, in the worker
             self._put(("error", e))
 
+    def over_memory(self, used: int) -> None:
+        """The memory watchdog's call (another thread): the reader stops at its next wait."""
+        self.memory_used = used
+
     def next(self, deadline: float | None):
-        """The next message, or None once the deadline has passed."""
-        if deadline is None:
-            return self._queue.get()
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        try:
-            return self._queue.get(timeout=remaining)
-        except queue.Empty:
-            return None
+        """The next message; None once the deadline has passed; ("memory", bytes) once the
+        process passed its memory limit (checked every _MEMORY_POLL_S while waiting)."""
+        while True:
+            if self.memory_used is not None:
+                return ("memory", self.memory_used)
+            wait = _MEMORY_POLL_S
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                wait = min(wait, remaining)
+            try:
+                return self._queue.get(timeout=wait)
+            except queue.Empty:
+                continue
 
     def peek(self, wait: float):
         """The next message if one comes within `wait` seconds, else None."""
@@ -493,6 +569,12 @@ def _engine_error(e: BaseException, query: StoredQuery) -> BaseException:
         # The engine gets the file's text as it is (header comments included, nothing
         # prepended), so its line numbers are the file's.
         where = f"{query.rel}:{m.group(1)}:{m.group(2)}" if m else query.rel
+        update = _update_keyword(query.text)
+        if update:
+            return KgQueryError(
+                f"{where}: {update} is an update: kg runs queries only (SELECT, ASK, CONSTRUCT, "
+                "DESCRIBE); the build is changed by editing its files"
+            )
         return KgQueryError(f"{where}: SPARQL syntax error: {m.group(3) if m else msg}")
     if isinstance(e, RuntimeError):
         msg = str(e)
@@ -509,6 +591,25 @@ def _engine_error(e: BaseException, query: StoredQuery) -> BaseException:
     return e
 
 
+_UPDATES = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+)
+
+
+def _update_keyword(text: str) -> str | None:
+    """The SPARQL Update keyword the text starts with (after its prologue), if any."""
+    from kg.sparql_scan import tokens
+
+    for t in tokens(text):
+        word = t.text.upper()
+        if t.kind == "word" and word in ("PREFIX", "BASE"):
+            continue
+        if t.kind in ("iri", "pname") or t.text == ":":
+            continue  # a prologue's prefix name and IRI
+        return word if t.kind == "word" and word in _UPDATES else None
+    return None
+
+
 class _Reader:
     """Reads an `_Evaluation` for one query: labels the terms, keeps to the deadline and the
     row limit, and turns engine errors into KgQueryError."""
@@ -521,6 +622,8 @@ class _Reader:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.limit = limit
         self.after = after  # notes found while reading
+        self.memory_limit = 0  # bytes, for the message; set by execute
+        self.watchdog = None  # kg.memory.Watchdog of this read, stopped when it ends
         self.count = 0
         self.done = False
         self.positions: list[int] = []  # for each column, its index in the engine's rows
@@ -534,6 +637,16 @@ class _Reader:
         if message[0] == "error":
             self.done = True
             raise _engine_error(message[1], self.query) from None
+        if message[0] == "memory":
+            self.evaluation.stop()
+            self.done = True
+            raise KgQueryTimeout(
+                f"{self.query.rel}: the query was stopped when kg used {message[1] // MIB} MiB, "
+                f"over the memory limit of {self.memory_limit // MIB} MiB (--memory-limit): "
+                "narrow it (an ORDER BY or a join over everything holds it all in memory), "
+                "or allow more",
+                abandoned=self.evaluation.running,
+            )
         return message
 
     def _timeout(self) -> KgQueryTimeout:
@@ -607,6 +720,8 @@ class _Reader:
                 yield [self._cells(r) for r in batch]
         finally:
             self.evaluation.stop()
+            if self.watchdog is not None:
+                self.watchdog.stop()
 
     def _more_after_limit(self) -> bool:
         """Does a row follow the limit? Asked briefly: a query still busy is not waited for."""
@@ -642,6 +757,16 @@ def undefined_terms(store: Store, query: StoredQuery) -> list:
             described.add(term)
     used = terms.Usage(usage.file, usage.text, frozenset(own))
     return [p for p in terms.check(ontology, described, [used]) if p.term in own]
+
+
+def refuse_service(query: StoredQuery) -> None:
+    """Raise KgQueryError when the query calls a remote service (SERVICE, LOAD)."""
+    from kg.sparql_scan import SERVICE_REFUSED, service_calls
+
+    calls = service_calls(query.text)
+    if calls:
+        what = "; ".join(str(c) for c in calls[:3])
+        raise KgQueryError(f"{query.rel}: " + SERVICE_REFUSED.format(what=what))
 
 
 def _check_syntax(query: StoredQuery) -> None:
@@ -685,10 +810,13 @@ def execute(
     timeout: float | None = None,
     limit: int | None = None,
     stream: bool = False,
+    memory_limit: int | None = None,
 ) -> QueryResult:
     """Run a stored query against `store` with its parameters bound.
 
-    `timeout` (seconds) stops it with KgQueryTimeout; `limit` keeps the first rows only. With
+    `timeout` (seconds) stops it with KgQueryTimeout, and so does `memory_limit` (bytes of this
+    process's resident memory, watched while the query runs); `limit` keeps the first rows
+    only. With
     `stream`, `rows` holds the first page (PAGE_ROWS) and `more` the rest, read as produced;
     else every row is read here.
     """
@@ -702,6 +830,11 @@ def execute(
     evaluation = _Evaluation(store, query.text, substitutions)
     result = QueryResult(query, [], [], notes)
     reader = _Reader(evaluation, query, labeler, timeout, limit, result.after)
+    if memory_limit:
+        from kg.memory import Watchdog
+
+        reader.memory_limit = memory_limit
+        reader.watchdog = Watchdog(memory_limit, evaluation.over_memory).start()
     try:
         result.columns = reader.head()
         batches = reader.batches()
@@ -711,9 +844,13 @@ def execute(
                 break
     except BaseException:
         evaluation.stop()
+        if reader.watchdog is not None:
+            reader.watchdog.stop()
         raise
     if not reader.done:
         result.more = batches
+    elif reader.watchdog is not None:
+        reader.watchdog.stop()
     return result
 
 
@@ -727,8 +864,13 @@ def run(
     timeout: float | None = None,
     limit: int | None = None,
     stream: bool = False,
+    allow_service: bool = False,
+    memory_limit_mib: int | None = None,
 ) -> QueryResult:
     """Find a stored query, make sure the build is current, check its terms, and run it.
+
+    A query calling SERVICE is refused unless `allow_service`: the engine would send the
+    request wherever the IRI (or a --param) points.
 
     A query naming a term of the project that the build does not define (a misspelt
     property, a kgr: node that does not exist) raises KgTermError (exit 1) and is not run:
@@ -736,10 +878,24 @@ def run(
     """
     query = find_query(project, name_or_file)
     bind(query, params or {})  # report parameter mistakes before any (re)build
+    if not allow_service:
+        refuse_service(query)
     result = ensure_built(project, notify=notify)
     store = open_store(result.dataset)
     problems = undefined_terms(store, query)
     if problems:
         _check_syntax(query)  # a syntax error is the first thing to fix
         raise KgTermError(_close_terms(store, problems), what=query.rel)
-    return execute(store, query, params, lang=lang, timeout=timeout, limit=limit, stream=stream)
+    from kg.memory import default_limit_mib
+
+    mib = memory_limit_mib or default_limit_mib()
+    return execute(
+        store,
+        query,
+        params,
+        lang=lang,
+        timeout=timeout,
+        limit=limit,
+        stream=stream,
+        memory_limit=mib * MIB,
+    )

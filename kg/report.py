@@ -77,11 +77,20 @@ class ValidationReport:
                 current = r.file
                 lines += ["", r.file or "(focus node defined in no data file)"]
             name = ns.shorten(r.focus) if r.focus.startswith("http") else r.focus
-            label = f' "{r.label}"' if r.label else ""
-            lines.append(f"  {r.severity:<10}{name}{label}")
-            where = f"{r.path}: " if r.path else ""
-            shape = f"  [{r.shape}]" if r.shape else ""
-            lines.append(f"            {where}{r.message}{shape}")
+            label = f' "{_safe(r.label)}"' if r.label else ""
+            lines.append(f"  {r.severity:<10}{_safe(name)}{label}")
+            where = f"{_safe(r.path)}: " if r.path else ""
+            shape = f"  [{_safe(r.shape)}]" if r.shape else ""
+            lines.append(f"            {where}{_safe(r.message)}{shape}")
             if r.value:
-                lines.append(f"            value: {r.value}")
+                lines.append(f"            value: {_safe(r.value)}")
         return "\n".join(lines)
+
+
+def _safe(text: str) -> str:
+    """Data as printed on a terminal: control characters (escape sequences that would retitle
+    the window, clear the screen or write the clipboard) as visible escapes, as the query
+    table shows them."""
+    from kg.query import printable
+
+    return printable(text)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import gc
 import html
 import http.client
@@ -45,8 +46,20 @@ from pathlib import Path
 
 from kg.build import ensure_built
 from kg.errors import EXIT_OK, KgQueryError, KgServeError
+from kg.memory import MIB, Watchdog, default_limit_mib
 from kg.project import Project
 from kg.query import StoredQuery, list_queries, param_value
+from kg.serve_guard import (
+    MAX_QUERY_BYTES,
+    QUERY_PATH,
+    Policy,
+    Refusal,
+    interface_addresses,
+    is_loopback,
+    is_wildcard,
+    queries_of_body,
+    query_of_url,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878
@@ -59,6 +72,15 @@ INTERNAL_HOST = "127.0.0.1"  # where the Oxigraph server listens, behind the pro
 PROXY_CHUNK = 64 * 1024  # bodies pass through the proxy in pieces of at most this
 PROXY_LINE = 8 * 1024  # longest chunk-size line of a chunked request body
 PROXY_IDLE_S = 120  # an idle keep-alive connection to the proxy is closed after this
+PAGES_IDLE_S = 30  # the same for the stored-queries page
+HEAD_S = 30  # a request's line and headers must arrive within this (slow-drip clients)
+HEAD_CHECK_S = 1.0
+ERROR_BODY_BYTES = 64 * 1024  # of an error answer, at most this is read (and shortened)
+LINGER_S = 1.0  # after a refusal, what the client still sends is read and dropped this long
+LINGER_BYTES = 4 * 1024 * 1024  # ... up to this much
+MAX_CONNECTIONS = 512  # open connections (threads) per server; more are answered 503
+MAX_TIMEOUT_S = 86_400  # --timeout at most a day (the clock must be able to hold it)
+MIN_MEMORY_MIB = 64  # below this the Oxigraph server cannot even start
 _EXAMPLE = re.compile(r"\be\.g\.,?\s*([^\s,;)]+)")
 
 Print = Callable[[str], None]
@@ -218,6 +240,7 @@ def queries_page(queries: list[StoredQuery], *, editor: str, endpoint: str, titl
 class _PageHandler(BaseHTTPRequestHandler):
     page = b""
     server_version = "kg-serve"
+    timeout = PAGES_IDLE_S  # a connection that sends nothing is closed after this
 
     def _send(self, head_only: bool) -> None:
         path = urllib.parse.urlsplit(self.path).path
@@ -242,14 +265,80 @@ class _PageHandler(BaseHTTPRequestHandler):
         pass  # quiet: the terminal shows kg's own lines only
 
 
+class _HeadClock:
+    """Closes connections whose request head (line and headers) does not arrive whole within
+    HEAD_S seconds: a client trickling one header line every few seconds would otherwise hold
+    its thread for ever (each read has its own timeout). One thread checks them all."""
+
+    def __init__(self):
+        self._due: dict[socket.socket, float] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._due[sock] = time.monotonic() + HEAD_S
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kg-head", daemon=True)
+                self._thread.start()
+
+    def done(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._due.pop(sock, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(HEAD_CHECK_S)
+            now = time.monotonic()
+            with self._lock:
+                late = [sock for sock, due in self._due.items() if due <= now]
+                for sock in late:
+                    del self._due[sock]
+            for sock in late:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # its thread's read ends, the thread too
+
+
 class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them: one more is answered 503 at
+    once and closed."""
+
     daemon_threads = True
     request_queue_size = 64
+    max_connections = MAX_CONNECTIONS
+
+    def __init__(self, *args, **kwargs):
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        self.head_clock = _HeadClock()
+        super().__init__(*args, **kwargs)
 
     def server_bind(self):
         # As HTTPServer.server_bind, without its reverse DNS lookup of the host (getfqdn).
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
+
+    def process_request(self, request, client_address):
+        if not self._slots.acquire(blocking=False):
+            body = b"kg serve is busy: too many open connections, try again\n"
+            with contextlib.suppress(OSError):
+                request.settimeout(1)
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                    b"Connection: close\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body)
+                )
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request, client_address):
         # One line, not socketserver's traceback: the request is lost, the server goes on.
@@ -257,8 +346,25 @@ class _Server(ThreadingHTTPServer):
         print(f"kg serve: a request from {client_address[0]} failed: {error!r}", file=sys.stderr)
 
 
+class _TimedHead:
+    """Mix-in for a request handler: its request head must arrive within HEAD_S seconds."""
+
+    def handle_one_request(self):
+        self.server.head_clock.watch(self.connection)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.head_clock.done(self.connection)
+
+    def parse_request(self):
+        try:
+            return super().parse_request()
+        finally:
+            self.server.head_clock.done(self.connection)  # the body has its own deadline
+
+
 def _pages_server(host: str, port: int, page: bytes) -> _Server:
-    handler = type("Handler", (_PageHandler,), {"page": page})
+    handler = type("Handler", (_TimedHead, _PageHandler), {"page": page})
     server_class = _Server
     if ":" in host:
         server_class = type("PagesServer6", (_Server,), {"address_family": socket.AF_INET6})
@@ -281,6 +387,46 @@ def _url_host(host: str) -> str:
     if host == "::":
         return "[::1]"
     return f"[{host}]" if ":" in host else host
+
+
+def exposure_warning(host: str, port: int, pages_port: int) -> list[str]:
+    """What to tell the user when the server listens beyond this machine: a warning, and the
+    addresses other machines reach it at."""
+    if is_loopback(host):
+        return []
+    addresses = interface_addresses() if is_wildcard(host) else [host]
+    lines = [
+        f"WARNING: --host {host} serves the network, not only this machine: anyone who can "
+        "reach it can read the whole graph and make it work (SERVICE stays refused unless "
+        "--allow-service). Use the default 127.0.0.1 unless that is what you want."
+    ]
+    for a in addresses:
+        name = f"[{a}]" if ":" in a else a
+        lines.append(f"  reachable at http://{name}:{port}/ and http://{name}:{pages_port}/")
+    if not addresses:
+        lines.append("  (this machine's addresses could not be listed)")
+    return lines
+
+
+@contextlib.contextmanager
+def _one_preparer(project: Project):
+    """Let one kg serve of a project at a time prepare its store (build/.serve.lock, an OS
+    lock the kernel drops if the holder dies): two started together raced to replace
+    build/oxigraph ("Directory not empty"). A separate file from the build's own lock, which
+    prepare_store takes again when it rebuilds."""
+    import fcntl
+
+    try:
+        project.build_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(project.build_dir / ".serve.lock", "a+b")  # noqa: SIM115
+    except OSError as e:
+        raise KgServeError(f"cannot write under {project.build_dir}: {e.strerror or e}") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _free_loopback_port() -> int:
@@ -315,26 +461,49 @@ def _drain(stream, tail: collections.deque) -> None:
 class _Oxigraph:
     """The Oxigraph server, a child process on a free loopback port that only the proxy uses.
 
-    `restart` kills it (SIGKILL: Oxigraph 0.5 cannot stop a running evaluation any other way)
-    and starts it again on the same store; the store is opened read-only, so that is safe and
-    fast. Each start is a new generation: a request knows which one it spoke to, so a request
+    The thread that calls `supervise` (kg serve's main thread) starts it and starts it again
+    whenever it stops: killed by `restart` (a request past --timeout: SIGKILL, as Oxigraph 0.5
+    cannot stop a running evaluation any other way), killed by the memory watchdog (over
+    --memory-limit), or dead by itself. The store is opened read-only, so that is safe and
+    fast. Children are started by that one long-lived thread only, because the kernel sends a
+    child its parent-death signal (kg.memory.parent_death_signal) when the thread that forked
+    it ends. Each start is a new generation: a request knows which one it spoke to, so a request
     cut off by a restart is told so, and two requests that outlive the limit together restart
     it once.
     """
 
-    def __init__(self, command: Callable[[str], list[str]], program: str):
+    GIVE_UP_AFTER = 3  # deaths in a row, each within QUICK_DEATH_S of its start: stop serving
+    QUICK_DEATH_S = 2.0
+
+    def __init__(
+        self,
+        command: Callable[[str], list[str]],
+        program: str,
+        *,
+        memory_limit: int | None = None,
+        out: Print = print,
+    ):
         self._command = command  # the command line, given the address to bind
         self._program = program
+        self.memory_limit = memory_limit  # bytes of resident memory, or None
+        self.out = out
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)  # a new child runs, or serving ends
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self.generation = 0
+        self.started_at = 0.0
+        self.killed_for: str | None = None  # why the current child was killed, if it was
         self.tail: collections.deque[str] = collections.deque(maxlen=20)
         self.closing = False
         self.failure: KgServeError | None = None  # set when a restart failed
+        self._watchdog: Watchdog | None = None
 
     def start(self) -> None:
-        """Start it and wait until it answers (the caller holds `lock`, or nobody else runs)."""
+        """Start it and wait until it answers (kg serve's main thread only, holding `lock` or
+        alone)."""
+        from kg.memory import parent_death_signal
+
         port = _free_loopback_port()
         try:
             proc = subprocess.Popen(
@@ -342,12 +511,33 @@ class _Oxigraph:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
+                preexec_fn=parent_death_signal,  # noqa: PLW1509 -- async-signal-safe: one prctl
             )
         except OSError as e:
             raise KgServeError(f"cannot start {self._program}: {e.strerror or e}") from None
-        self.proc, self.port = proc, port
+        self.proc, self.port, self.killed_for = proc, port, None
+        self.started_at = time.monotonic()
+        self.tail.clear()
         threading.Thread(target=_drain, args=(proc.stderr, self.tail), daemon=True).start()
+        if self.memory_limit:
+            if self._watchdog is not None:
+                self._watchdog.stop()
+            over = functools.partial(self._over_memory, proc)
+            self._watchdog = Watchdog(self.memory_limit, over, pid=proc.pid).start()
         _wait_ready(proc, INTERNAL_HOST, port, self.tail)
+
+    def _over_memory(self, proc: subprocess.Popen, used: int) -> None:
+        """The watchdog's call: the child passed the memory limit, so it is killed (and the
+        supervisor starts the next one)."""
+        with self.lock:
+            if proc is not self.proc or self.closing or self.killed_for is not None:
+                return
+            self.killed_for = (
+                f"it used {used // MIB} MiB, over the memory limit of "
+                f"{self.memory_limit // MIB} MiB (kg serve --memory-limit)"
+            )
+            self.generation += 1  # requests cut off from here on are told "restarting"
+            proc.kill()
 
     def target(self) -> tuple[int, int]:
         """(generation, port) of the server to send the next request to; waits for a restart."""
@@ -359,41 +549,73 @@ class _Oxigraph:
             return self.generation, self.port
 
     def restart(self, generation: int) -> float | None:
-        """Kill the server of `generation` and start a new one: the seconds that took, or None
-        when that server is gone already (another request restarted it, or kg serve stops)."""
+        """Kill the server of `generation` and wait for the next one: the seconds that took, or
+        None when that server is gone already (another request restarted it, or kg serve
+        stops)."""
         with self.lock:
             if generation != self.generation or self.closing or self.failure is not None:
                 return None
+            if self.killed_for is not None:
+                return None  # killed already (the memory watchdog)
             began = time.perf_counter()
             self.generation += 1  # first: requests cut off from here on are told "restarting"
-            self.proc.kill()
-            self.proc.wait()
-            try:
-                self.start()
-            except KgServeError as e:
-                self.failure = e  # the main thread reports it and exits
-                if self.proc.poll() is None:
-                    self.proc.kill()
+            self.killed_for = "timeout"
+            proc = self.proc
+            proc.kill()
+            while self.proc is proc and self.failure is None and not self.closing:
+                self.changed.wait(0.5)
+            if self.failure is not None or self.closing:
                 return None
             return time.perf_counter() - began
 
-    def wait(self) -> None:
-        """Block until the server stops by itself (or a restart fails); then raise why."""
+    def supervise(self) -> None:
+        """Start the server again each time it stops, and say why when a request did not ask
+        for it; returns only by raising (a start that failed, or it keeps dying at once)."""
+        quick_deaths = 0
         while True:
             proc = self.proc
             code = proc.wait()
+            began = time.perf_counter()
             with self.lock:
-                if self.failure is not None:
+                if self.closing:
+                    return
+                why = self.killed_for
+                if why is None:  # died by itself: requests in flight get "restarting"
+                    self.generation += 1
+                    said = " | ".join(self.tail) or "no message"
+                    why = f"it stopped by itself (exit {code}): {said}"
+                lived = time.monotonic() - self.started_at
+                quick_deaths = quick_deaths + 1 if lived < self.QUICK_DEATH_S else 0
+                if quick_deaths >= self.GIVE_UP_AFTER:
+                    self.failure = KgServeError(
+                        f"the Oxigraph server stopped {quick_deaths} times in a row right "
+                        f"after starting; last time {why}"
+                    )
+                    self.changed.notify_all()
                     raise self.failure
-                if self.proc is not proc:
-                    continue  # restarted
-            said = " | ".join(self.tail) or "no message"
-            raise KgServeError(f"the Oxigraph server stopped (exit {code}): {said}")
+                try:
+                    self.start()
+                except KgServeError as e:
+                    self.failure = e
+                    if self.proc.poll() is None:
+                        self.proc.kill()
+                    self.changed.notify_all()
+                    raise
+                self.changed.notify_all()
+            if why != "timeout":  # a timeout is told by the request that hit it
+                took = time.perf_counter() - began
+                self.out(
+                    f"Oxigraph stopped: {why}; requests it was answering were cut off. "
+                    f"Restarted in {took:.2f} s"
+                )
 
     def stop(self) -> None:
         with self.lock:
             self.closing = True
             proc = self.proc
+            self.changed.notify_all()
+        if self._watchdog is not None:
+            self._watchdog.stop()
         if proc is not None and proc.poll() is None:
             proc.terminate()
             try:
@@ -414,6 +636,41 @@ _HOP_BY_HOP = frozenset(
 )  # fmt: skip
 
 
+def error_text(body: bytes) -> str:
+    """An error answer of Oxigraph as passed on: one line, control characters escaped, and
+    without what another server said (a SERVICE call's error quotes the remote answer: a
+    page of an internal service must not come back through kg serve)."""
+    from kg.query import printable
+
+    text = body.decode("utf-8", "replace")
+    head, sep, _ = text.partition(" with payload:")
+    if sep:
+        text = head + " (the remote answer is not shown)"
+    text = printable(" ".join(text.split()))
+    return text if len(text) <= 2000 else text[:1999] + "…"
+
+
+class _RemotePayloadCut:
+    """Finds where Oxigraph, already streaming an answer, writes a failed SERVICE call's error
+    with the remote server's answer in it (`… returned by URL with payload: …`): what comes
+    from there on is not passed on. Only with --allow-service (else no SERVICE runs)."""
+
+    MARKER = b" with payload:"
+
+    def __init__(self):
+        self._tail = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """(what may be passed on, whether the answer is cut here)."""
+        seen = self._tail + data
+        at = seen.find(self.MARKER)
+        if at < 0:
+            self._tail = seen[-len(self.MARKER) :]
+            return data, False
+        keep = max(at - len(self._tail), 0)
+        return data[:keep] + b" (the remote answer is not shown)\n", True
+
+
 class _Deadline(Exception):
     """The request's time limit passed."""
 
@@ -422,8 +679,25 @@ class _ClientGone(Exception):
     """The client closed the connection (or sent something unreadable)."""
 
 
+class _ClientLate(_Deadline):
+    """The time limit passed while waiting for the client (reading its request, or writing
+    the answer to it): the client is slow, not the query."""
+
+
 class _UpstreamGone(Exception):
     """The connection to Oxigraph failed."""
+
+
+class _BadRequest(Exception):
+    """The request cannot be read as HTTP (a malformed chunk size)."""
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size a chunk-size line gives (RFC 9112 7.1: hex digits, then extensions)."""
+    digits = line.split(b";")[0].strip()
+    if not digits or len(digits) > 15 or not all(c in b"0123456789abcdefABCDEF" for c in digits):
+        raise _BadRequest(f"bad chunk size {digits[:20]!r}")
+    return int(digits, 16)
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):
@@ -434,6 +708,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     timeout = PROXY_IDLE_S  # an idle keep-alive connection is closed after this
     disable_nagle_algorithm = True  # else a head and a body sent apart wait 40 ms (delayed ACK)
     oxigraph: _Oxigraph
+    policy: Policy
     limit_s: int = DEFAULT_TIMEOUT_S
     out: Print = print
 
@@ -448,7 +723,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         try:
             yield
         except TimeoutError:
-            raise _Deadline from None
+            raise (_ClientLate if gone is _ClientGone else _Deadline) from None
         except (OSError, http.client.HTTPException, ValueError) as e:
             raise gone(e) from None
 
@@ -465,6 +740,21 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+            self.wfile.flush()
+            self._linger()
+
+    def _linger(self) -> None:
+        """Close gently: stop writing, then read and drop what the client still sends, for a
+        moment. Closed with unread data, the socket would send a reset, and a client still
+        sending its body (a refused big query) would lose the answer that says why."""
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(LINGER_S)
+        left = LINGER_BYTES
+        while left > 0:
+            data = self.connection.recv(min(left, PROXY_CHUNK))
+            if not data:
+                return
+            left -= len(data)
 
     def _headers_to_send(self) -> list[tuple[str, str]]:
         named = {
@@ -476,10 +766,47 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if k.lower() not in _HOP_BY_HOP and k.lower() not in named
         ]
 
+    def _admit(self, deadline: float) -> bytes | None:
+        """Apply the request policy (kg.serve_guard) before anything reaches Oxigraph. A query
+        POST is read whole (it is small: MAX_QUERY_BYTES) to be checked; its body is returned,
+        to be sent on as it is. Raises Refusal."""
+        path = urllib.parse.urlsplit(self.path).path
+        self.policy.check_host(self.headers.get("Host"))
+        self.policy.check_site(path, self.headers.get("Origin"), self.headers.get("Sec-Fetch-Site"))
+        for text in query_of_url(self.path):
+            self.policy.check_query(text)
+        if self.command != "POST" or path != QUERY_PATH:
+            return None
+        framing = self._request_framing()
+        if framing is None:
+            raise Refusal(400, "bad request: a Content-Length that is not one number")
+        length, chunked = framing
+        if length is not None and length > MAX_QUERY_BYTES:
+            raise Refusal(413, f"a query of more than {MAX_QUERY_BYTES} bytes is refused")
+        body = bytearray()
+        for piece in self._request_body(length, chunked, deadline, raw=True):
+            body += piece
+            if len(body) > MAX_QUERY_BYTES:
+                raise Refusal(413, f"a query of more than {MAX_QUERY_BYTES} bytes is refused")
+        for text in queries_of_body(self.headers.get("Content-Type", ""), bytes(body)):
+            self.policy.check_query(text)
+        return bytes(body)
+
     def _proxy(self) -> None:
         deadline = time.monotonic() + self.limit_s
         if self.request_version != "HTTP/1.1":
             self.close_connection = True  # HTTP/1.0 keep-alive is not worth the care
+        try:
+            checked_body = self._admit(deadline)
+        except Refusal as e:
+            self._plain(e.status, e.reason)
+            return
+        except _BadRequest as e:
+            self._plain(400, f"bad request: {e}")
+            return
+        except (_Deadline, _ClientGone):
+            self.close_connection = True
+            return
         try:
             generation, port = self.oxigraph.target()
         except KgServeError as e:
@@ -500,9 +827,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             # The request: line, headers, body (passed on as it comes, chunk by chunk).
             framing = self._request_framing()
             if framing is None:
-                self._plain(400, "bad request: a Content-Length that is not a number")
+                self._plain(400, "bad request: a Content-Length that is not one number")
                 return
             length, chunked = framing
+            if checked_body is not None:
+                length, chunked = len(checked_body), False
             try:
                 upstream.putrequest(
                     self.command, self.path, skip_host=True, skip_accept_encoding=True
@@ -521,24 +850,49 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 return
             with self._io(up, deadline, _UpstreamGone):
                 upstream.endheaders()
-            for piece in self._request_body(length, chunked, deadline):
+            pieces = (
+                [checked_body]
+                if checked_body is not None
+                else self._request_body(length, chunked, deadline)
+            )
+            for piece in pieces:
                 with self._io(up, deadline, _UpstreamGone):
                     up.sendall(piece)
             request_sent = True
             # The answer: status and headers, then the body as it comes.
             with self._io(up, deadline, _UpstreamGone):
                 answer = upstream.getresponse()
+            if answer.status >= 400 and not self._bodyless(answer):
+                with self._io(up, deadline, _UpstreamGone):
+                    said = answer.read(ERROR_BODY_BYTES)
+                answered = True
+                self._plain(answer.status, error_text(said))
+                return
             self._send_head(answer, deadline)
             headers_sent = True
             if self._bodyless(answer):
                 answered = True
                 return
             reframe = answer.chunked or answer.length is None
+            scan = _RemotePayloadCut() if self.policy.allow_service else None
             while True:
                 with self._io(up, deadline, _UpstreamGone):
                     data = answer.read1(PROXY_CHUNK)
                 if not data:
                     break
+                if scan is not None:
+                    data, cut = scan.feed(data)
+                    if cut:  # the answer is broken anyway: end it where the quote begins
+                        if reframe and not self.close_connection:
+                            data = b"%x\r\n%b\r\n" % (len(data), data)
+                        self.close_connection = True
+                        with self._io(client, deadline, _ClientGone):
+                            self.wfile.write(data)
+                            self.wfile.flush()
+                        answered = True
+                        with contextlib.suppress(OSError):
+                            client.shutdown(socket.SHUT_RDWR)
+                        return
                 if reframe and not self.close_connection:
                     data = b"%x\r\n%b\r\n" % (len(data), data)
                 with self._io(client, deadline, _ClientGone):
@@ -547,6 +901,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if reframe and not self.close_connection:
                 with self._io(client, deadline, _ClientGone):
                     self.wfile.write(b"0\r\n\r\n")
+        except _ClientLate:
+            # The client, not Oxigraph, was slow (it stopped reading a big answer): closing the
+            # connection to Oxigraph stops a streaming answer; other requests go on untouched.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
         except _Deadline:
             self._stopped(generation, headers_sent, restart=request_sent and not answered)
         except _UpstreamGone as e:
@@ -555,12 +915,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             elif generation != self.oxigraph.generation:
                 self._plain(
                     503,
-                    "the Oxigraph server is restarting (another query passed the time limit, "
-                    "kg serve --timeout): try again",
+                    "the Oxigraph server is restarting (a query passed the time or memory limit "
+                    "of kg serve, or it stopped): try again",
                 )
             else:
                 self._plain(502, f"the Oxigraph server did not answer: {e}")
         except _ClientGone:
+            self.close_connection = True
+        except _BadRequest as e:
+            if not headers_sent:
+                self._plain(400, f"bad request: {e}")
             self.close_connection = True
         finally:
             upstream.close()
@@ -589,7 +953,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         """(Content-Length, chunked?) of the request body; None when it cannot be told."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return None, True
-        length = self.headers.get("Content-Length")
+        lengths = {v.strip() for v in self.headers.get_all("Content-Length") or []}
+        if len(lengths) > 1:
+            return None  # two different lengths (RFC 9112 6.3: a 400)
+        length = next(iter(lengths), None)
         if length is None:
             return None, False
         try:
@@ -598,31 +965,40 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             n = -1
         return (n, False) if n >= 0 else None
 
-    def _request_body(self, length: int | None, chunked: bool, deadline: float):
-        """The request body as it is to be sent on: as it came, in pieces."""
+    def _request_body(self, length: int | None, chunked: bool, deadline: float, raw=False):
+        """The request body as it is to be sent on, in pieces of at most PROXY_CHUNK bytes:
+        a chunked body is re-chunked as it comes (never one whole chunk in memory), or, with
+        `raw`, its data only. A malformed chunk-size line raises _BadRequest."""
         client = self.connection
         if chunked:
             while True:
                 with self._io(client, deadline, _ClientGone):
                     line = self.rfile.readline(PROXY_LINE)
-                    size = int(line.split(b";")[0].strip(), 16)
-                    data = self.rfile.read(size + 2) if size else b""
+                size = _chunk_size(line)
                 if size == 0:
                     with self._io(client, deadline, _ClientGone):
                         while self.rfile.readline(PROXY_LINE) not in (b"\r\n", b"\n", b""):
                             pass  # trailers: dropped
-                    yield b"0\r\n\r\n"
+                    if not raw:
+                        yield b"0\r\n\r\n"
                     return
-                yield line.split(b";")[0].strip() + b"\r\n" + data
-        elif length:
-            left = length
-            while left:
+                for data in self._exactly(size, deadline):
+                    yield data if raw else b"%x\r\n%b\r\n" % (len(data), data)
                 with self._io(client, deadline, _ClientGone):
-                    data = self.rfile.read1(min(left, PROXY_CHUNK))
-                if not data:
-                    raise _ClientGone("the request body ended early")
-                left -= len(data)
-                yield data
+                    if self.rfile.readline(PROXY_LINE).strip():
+                        raise _BadRequest("a chunk longer than its size line says")
+        elif length:
+            yield from self._exactly(length, deadline)
+
+    def _exactly(self, length: int, deadline: float):
+        left = length
+        while left:
+            with self._io(self.connection, deadline, _ClientGone):
+                data = self.rfile.read1(min(left, PROXY_CHUNK))
+            if not data:
+                raise _ClientGone("the request body ended early")
+            left -= len(data)
+            yield data
 
     def _bodyless(self, answer: http.client.HTTPResponse) -> bool:
         return self.command == "HEAD" or answer.status in (204, 304) or answer.status < 200
@@ -635,8 +1011,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         }
         self.send_response_only(answer.status, answer.reason)
         for k, v in answer.getheaders():
-            if k.lower() not in _HOP_BY_HOP and k.lower() not in named:
-                self.send_header(k, v)
+            if k.lower() in _HOP_BY_HOP or k.lower() in named:
+                continue
+            if k.lower().startswith("access-control-"):
+                continue  # no CORS: pages of other sites must not read the answers
+            self.send_header(k, v)
         if self._bodyless(answer):
             if answer.getheader("Content-Length") is not None:
                 self.send_header("Content-Length", answer.getheader("Content-Length"))
@@ -655,9 +1034,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         pass  # quiet: the terminal shows kg's own lines only
 
 
-def _proxy_server(host: str, port: int, oxigraph: _Oxigraph, limit_s: int, out: Print):
-    settings = {"oxigraph": oxigraph, "limit_s": limit_s, "out": staticmethod(out)}
-    handler = type("Handler", (_ProxyHandler,), settings)
+def _proxy_server(
+    host: str, port: int, oxigraph: _Oxigraph, limit_s: int, out: Print, policy: Policy
+):
+    settings = {
+        "oxigraph": oxigraph,
+        "limit_s": limit_s,
+        "out": staticmethod(out),
+        "policy": policy,
+    }
+    handler = type("Handler", (_TimedHead, _ProxyHandler), settings)
     server_class = _Server
     if ":" in host:
         server_class = type("Server6", (_Server,), {"address_family": socket.AF_INET6})
@@ -684,10 +1070,16 @@ def serve(
     port: int = DEFAULT_PORT,
     pages_port: int | None = None,
     timeout_s: int = DEFAULT_TIMEOUT_S,
+    allow_service: bool = False,
+    memory_limit_mib: int | None = None,
     out: Print = print,
     notify: Callable[[str], None] | None = None,
 ) -> int:
-    """Serve the build read-only until Ctrl-C or SIGTERM; returns the exit code (0)."""
+    """Serve the build read-only until Ctrl-C or SIGTERM; returns the exit code (0).
+
+    `memory_limit_mib` bounds the Oxigraph server's resident memory (default: a quarter of the
+    machine's, kg.memory.default_limit_mib); past it the server is killed and started again.
+    """
     started = time.perf_counter()
     if not 1 <= port <= 65535:
         raise KgServeError(f"--port must be between 1 and 65535, not {port}")
@@ -695,11 +1087,22 @@ def serve(
         pages_port = port + 1 if port < 65535 else 0
     if not 0 <= pages_port <= 65535 or pages_port == port:
         raise KgServeError(f"--pages-port must be a free port other than --port, not {pages_port}")
-    if timeout_s < 1:
-        raise KgServeError(f"--timeout must be at least 1 second, not {timeout_s}")
+    if not 1 <= timeout_s <= MAX_TIMEOUT_S:
+        raise KgServeError(
+            f"--timeout must be between 1 and {MAX_TIMEOUT_S} seconds (a day), not {timeout_s}"
+        )
+    if memory_limit_mib is None:
+        memory_limit_mib = default_limit_mib()
+    if memory_limit_mib < MIN_MEMORY_MIB:
+        raise KgServeError(
+            f"--memory-limit must be at least {MIN_MEMORY_MIB} MiB, not {memory_limit_mib}"
+        )
     program = oxigraph_program()
-    prepared = prepare_store(project, notify=notify)
-    queries = list_queries(project)
+    with _one_preparer(project):
+        prepared = prepare_store(project, notify=notify)
+    queries = list_queries(
+        project, broken=lambda e: out(f"WARNING: {e}: left out of the stored-queries page")
+    )
     base = f"http://{_url_host(host)}:{port}"
     urls_editor, urls_endpoint = f"{base}/", f"{base}/query"
     page = queries_page(
@@ -716,8 +1119,9 @@ def serve(
             "--union-default-graph", "--timeout-s", str(timeout_s),
         ]  # fmt: skip
 
-    oxigraph = _Oxigraph(command, program)
-    proxy = _proxy_server(host, port, oxigraph, timeout_s, out)
+    oxigraph = _Oxigraph(command, program, memory_limit=memory_limit_mib * MIB, out=out)
+    policy = Policy(host, port, allow_service=allow_service)
+    proxy = _proxy_server(host, port, oxigraph, timeout_s, out, policy)
     try:
         pages = _pages_server(host, pages_port, page.encode("utf-8"))
     except BaseException:
@@ -757,9 +1161,12 @@ def serve(
             f"  graph store:       {urls.store} (reads only)\n"
             f"  stored queries:    {urls.queries} ({len(queries)} questions, one click each)\n"
             f"Ready in {time.perf_counter() - started:.2f} s. Updates are refused (HTTP 403); "
-            f"a request still running after {timeout_s} s is stopped. Ctrl-C stops."
+            f"a request still running after {timeout_s} s is stopped, and the server "
+            f"restarted above {memory_limit_mib} MiB. Ctrl-C stops."
         )
-        oxigraph.wait()  # returns only by raising: the server stopped by itself
+        for line in exposure_warning(host, port, pages.server_address[1]):
+            out(line)
+        oxigraph.supervise()  # returns only by raising: the server cannot be kept running
     except KeyboardInterrupt:
         out("Stopped.")
         return EXIT_OK

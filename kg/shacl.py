@@ -284,11 +284,19 @@ class Shapes:
                 re_flags |= re.M if "m" in text else 0
                 if set(text) - {"i", "m"}:
                     raise Unsupported("sh:flags other than i and m")
-            return re.compile(o.value, re_flags)
+            try:
+                return re.compile(o.value, re_flags)
+            except (re.error, AttributeError):  # pySHACL decides what a broken pattern means
+                raise Unsupported(f"sh:pattern {o}") from None
         if key == "languageIn":
             return {str(x.value).lower() for x in self.rdf_list(o)}
         if key in ("minCount", "maxCount", "minLength", "maxLength"):
-            return int(o.value)
+            if not isinstance(o, Literal) or o.datatype.value != ns.XSD + "integer":
+                raise Unsupported(f"sh:{key} {o}")  # pySHACL refuses or decides
+            try:
+                return int(o.value)
+            except ValueError:
+                raise Unsupported(f"sh:{key} {o}") from None
         if key == "uniqueLang":
             # Only true activates it; the suite says "1"^^xsd:boolean does not (uniqueLang-002).
             if not isinstance(o, Literal) or o.datatype.value != ns.XSD + "boolean":

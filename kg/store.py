@@ -20,6 +20,7 @@ import base64
 import http.client
 import netrc
 import os
+import re
 import socket
 import time
 import urllib.error
@@ -53,6 +54,8 @@ ENV_TOKEN = "KG_ENDPOINT_TOKEN"
 ATTEMPTS = 3  # tries per request when the failure is transient
 BACKOFF_S = 0.5  # wait before the 2nd try; doubled before each further one
 DEFAULT_TIMEOUT_S = 60.0
+MAX_ANSWER_BYTES = 512 * 2**20  # an answer longer than this is refused, not read on
+ANSWER_PIECE = 1 << 16
 TRANSIENT_STATUS = frozenset({502, 503, 504})
 N_TRIPLES = "application/n-triples"
 SPARQL_QUERY = "application/sparql-query"
@@ -113,14 +116,35 @@ class Credentials:
     def scrub(self, text: str) -> str:
         """`text` with every secret replaced by ***, for text a server sent back."""
         for secret in sorted(self.secrets, key=len, reverse=True):
-            if len(secret) >= 4:  # a 1-3 character value would blank out ordinary words
+            if len(secret) >= 4:
                 text = text.replace(secret, "***")
+            elif secret:  # short: only where it stands as a word, not inside ordinary words
+                text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
         return text
 
 
 def _basic(user: str, password: str, source: str) -> Credentials:
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     return Credentials(f"Basic {token}", source, (password, token, f"{user}:{password}"))
+
+
+def cleartext_warning(url: str, credentials: Credentials) -> str | None:
+    """A warning when credentials would travel unencrypted (http:// to another machine)."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    loopback = host == "localhost" or host.startswith("127.") or host == "::1"
+    if credentials.header is None or parts.scheme != "http" or loopback:
+        return None
+    return (
+        f"warning: the credentials ({credentials.source}) go to {redact(url)} unencrypted "
+        "(http://): anyone on the way can read them; use https://"
+    )
+
+
+def _warn_cleartext(url: str, credentials: Credentials, notify) -> None:
+    warning = cleartext_warning(url, credentials)
+    if warning and notify:
+        notify(warning)
 
 
 def credentials_for(url: str, env: Mapping[str, str] | None = None) -> Credentials:
@@ -192,13 +216,44 @@ def _network_problem(exc: BaseException, timeout: float) -> tuple[str, bool]:
     return str(reason) or type(reason).__name__, False
 
 
+def read_answer(answer, deadline: float, *, what: str, where: str) -> bytes:
+    """The body of `answer`, read by the `deadline` (time.monotonic) and at most
+    MAX_ANSWER_BYTES long. `--timeout` is thus one limit for the whole request: a server that
+    drips a byte at a time no longer resets it at each read (a slow drip took 122 s for
+    --timeout 5), and an endless answer is not read into memory until the machine gives out.
+    Past the deadline it raises TimeoutError, which is not retried for a query."""
+    sock = getattr(getattr(getattr(answer, "fp", None), "raw", None), "_sock", None)
+    pieces, size = [], 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer did not end within the time limit")
+        if sock is not None:
+            sock.settimeout(left)  # each read waits at most for the time left
+        piece = answer.read1(ANSWER_PIECE) if hasattr(answer, "read1") else answer.read()
+        if not piece:
+            return b"".join(pieces)
+        size += len(piece)
+        if size > MAX_ANSWER_BYTES:
+            raise KgEndpointError(
+                f"{what}: {where} sent an answer of more than {MAX_ANSWER_BYTES // 2**20} MiB; "
+                "kg reads at most that much: narrow the query (a LIMIT in it)"
+            )
+        pieces.append(piece)
+
+
 def _is_timeout(exc: BaseException) -> bool:
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     return isinstance(reason, TimeoutError | socket.timeout)
 
 
 def _excerpt(body: bytes, limit: int = 300) -> str:
-    text = " ".join(body.decode("utf-8", "replace").split())
+    """The start of a server's answer, for a message: on one line, its control characters
+    as visible escapes (a body may hold terminal sequences that retitle the window, clear the
+    screen or write the clipboard)."""
+    from kg.query import printable
+
+    text = printable(" ".join(body.decode("utf-8", "replace").split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -267,9 +322,10 @@ class Client:
                 request.add_header(key, value)
             if self.credentials.header:
                 request.add_header("Authorization", self.credentials.header)
+            deadline = time.monotonic() + self.timeout
             try:
                 with self._opener.open(request, timeout=self.timeout) as answer:
-                    data = answer.read()
+                    data = read_answer(answer, deadline, what=what, where=where)
                     ctype = answer.headers.get("Content-Type", "")
                     return Response(answer.status, ctype, data, attempt)
             except urllib.error.HTTPError as e:
@@ -450,7 +506,9 @@ def run_remote(
         text = text.rstrip("\n") + "\n" + values_clause(substitutions) + "\n"
     if timeout <= 0:
         raise KgEndpointError("--timeout must be a positive number of seconds")
-    client = Client(credentials_for(url, env), timeout=timeout, notify=notify, retry_timeouts=False)
+    credentials = credentials_for(url, env)
+    _warn_cleartext(url, credentials, notify)
+    client = Client(credentials, timeout=timeout, notify=notify, retry_timeouts=False)
     where = redact(url)
     what = f"query {query.name}"
     answer = sparql(client, url, text, what=what, accept=f"{SPARQL_JSON}, {N_TRIPLES};q=0.9")
@@ -703,6 +761,9 @@ def load(
         count_url = derive_query_endpoint(store_url)
     credentials = credentials_for(store_url, env)
     count_credentials = credentials_for(count_url, env)
+    _warn_cleartext(store_url, credentials, notify)
+    if count_url.split("/")[2:3] != store_url.split("/")[2:3]:
+        _warn_cleartext(count_url, count_credentials, notify)
     if timeout <= 0:
         raise KgEndpointError("--timeout must be a positive number of seconds")
     built = ensure_built(project, notify=notify)

@@ -10,12 +10,13 @@ Imported only by the build and `kg shacl`.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kg import namespaces as ns
-from kg.errors import KgShapesError
+from kg.errors import KgInputError, KgShapesError
 from kg.report import ValidationReport, ValidationResult
 
 ENGINES = ("kg", "pyshacl")
@@ -102,7 +103,9 @@ def check(
 ) -> Checked:
     """Validate with kg's engine when the shapes are within its allow-list, else pySHACL.
 
-    Raises KgShapesError when the shapes cannot be validated (pySHACL refuses them)."""
+    Raises KgShapesError when the shapes cannot be validated (pySHACL refuses them) or would
+    reach beyond the data (SERVICE, FROM)."""
+    refuse_remote_queries(shapes_triples)
     handed_over = None
     if engine_name(engine) == "kg":
         from kg import shacl
@@ -125,6 +128,9 @@ def _run_pyshacl(triples, shapes_triples, keep_lexical: bool = False):
     terms = TermMap(keep_lexical=keep_lexical)
     data_graph = terms.graph(triples)
     shapes_graph = terms.graph(shapes_triples)
+    # pySHACL logs its errors to stderr itself (a logger it configures on each call); they
+    # are raised to us as well, and said once.
+    logging.disable(logging.CRITICAL)
     try:
         _conforms, results_graph, _ = pyshacl.validate(
             data_graph,
@@ -135,10 +141,13 @@ def _run_pyshacl(triples, shapes_triples, keep_lexical: bool = False):
             allow_infos=True,
             inplace=True,  # data_graph is our private copy: skip pySHACL's clone
         )
-    except Exception as e:  # pySHACL reports malformed shapes by raising (many kinds)
-        raise KgShapesError(f"the shapes cannot be validated: {type(e).__name__}: {e}") from None
+    except Exception as e:  # noqa: BLE001 -- pySHACL reports malformed shapes by raising
+        text = _one_line(e)
+        raise KgShapesError(f"the shapes cannot be validated: {type(e).__name__}: {text}") from None
+    finally:
+        logging.disable(logging.NOTSET)
     if not hasattr(results_graph, "subjects"):  # a pySHACL ValidationFailure
-        text = str(getattr(results_graph, "message", results_graph)).strip()
+        text = _one_line(getattr(results_graph, "message", results_graph))
         raise KgShapesError(f"the shapes are not valid SHACL: {text}")
     return results_graph, shapes_graph, terms
 
@@ -164,7 +173,10 @@ def validate(
     if not shapes_files:
         return ValidationReport(conforms=True, results=[], shapes_files=[])
     shapes_triples = list(shapes_triples)
-    checked = check(triples, shapes_triples, engine=engine, store=store, progress=progress)
+    try:
+        checked = check(triples, shapes_triples, engine=engine, store=store, progress=progress)
+    except KgShapesError as e:  # the build names the shapes file
+        raise KgInputError(str(e), file=", ".join(shapes_files)) from None
     if checked.engine == "kg":
         parents = _named_parents(shapes_triples)
         results = [_from_raw(r, labels, defined_in, parents) for r in checked.raw]
@@ -175,6 +187,35 @@ def validate(
     conforms = not any(r.severity == "Violation" for r in results)
     results = sorted(set(results), key=ValidationResult.sort_key)
     return ValidationReport(conforms=conforms, results=results, shapes_files=shapes_files)
+
+
+_QUERY_KEYS = ("select", "ask", "construct", "update")
+
+
+def refuse_remote_queries(shapes_triples: list) -> None:
+    """Refuse SHACL-SPARQL constraints that would reach the network: SERVICE (both engines
+    send it), FROM / FROM NAMED (rdflib, pySHACL's engine, downloads those IRIs). Validation
+    reads the data and nothing else; `kg query` rebuilds on its own, so a pulled project
+    must not be able to make it send requests."""
+    from kg.sparql_scan import dataset_clauses, service_calls
+
+    keys = {ns.SH + k for k in _QUERY_KEYS}
+    for t in shapes_triples:
+        if t.predicate.value not in keys:
+            continue
+        found = service_calls(t.object.value) + dataset_clauses(t.object.value)
+        if found:
+            what = "; ".join(str(c) for c in found[:3])
+            raise KgShapesError(
+                f"a SHACL-SPARQL constraint reaches beyond the data ({what}): validation sends "
+                "no request to the network and reads no other graph; remove it"
+            )
+
+
+def _one_line(error) -> str:
+    """pySHACL's complaint on one line, at most 400 characters."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= 400 else text[:399] + "…"
 
 
 def _named_parents(shapes_triples) -> dict:
