@@ -430,14 +430,14 @@ def test_iran_positions(ask):
     assert (
         "kgr:iran-refuses-to-drop-axis",
         "kg:Position",
-        "kgr:iran",
+        "kgr:khamenei",
         "kgi:support-for-armed-groups",
         "kg:firm",
     ) in got
     assert (
         "kgr:iran-no-recognition-of-israel",
         "kg:Position",
-        "kgr:iran",
+        "kgr:khamenei",
         "kgi:recognition-of-israel",
         "kg:firm",
     ) in got

@@ -89,6 +89,7 @@ kgr:t-demand a kg:Demand ; {LABELS} ; {EVIDENCE} ;
 # What a node of each class needs to conform with no warning (beyond labels and evidence).
 REQUIRED = {
     "kg:Event": "kg:status kg:happened",
+    "kg:HappenedEvent": "kg:status kg:happened",
     "kg:Meeting": "kg:status kg:happened ; kg:hasParticipant kgr:t-us , kgr:t-iran",
     "kg:Talks": (
         "kg:status kg:happened ; kg:hasParticipant kgr:t-us , kgr:t-iran ; kg:location kgr:t-place"
@@ -561,6 +562,13 @@ CASES: list[Case] = [
         node("kg:Event", required=False),
         node("kg:Event", "kg:status kg:happened , kg:planned", required=False),
         node("kg:Event", "kg:status kg:firm", required=False),
+    ),
+    class_case("HappenedEvent", "kg:HappenedEvent"),
+    case(
+        "HappenedEvent-status",
+        node("kg:HappenedEvent"),
+        node("kg:HappenedEvent", "kg:status kg:planned", required=False),
+        node("kg:HappenedEvent", "kg:status kg:happened , kg:planned", required=False),
     ),
     value_case(
         "Event-eventType", "kg:Event", "kg:eventType", "kgt:plover-CONSULT", "kgi:sanctions"
