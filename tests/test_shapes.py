@@ -90,6 +90,7 @@ kgr:t-demand a kg:Demand ; {LABELS} ; {EVIDENCE} ;
 REQUIRED = {
     "kg:Event": "kg:status kg:happened",
     "kg:HappenedEvent": "kg:status kg:happened",
+    "kg:Tension": 'kg:tensionAbout kgr:t-event ; kg:explanation "x"@en',
     "kg:Meeting": "kg:status kg:happened ; kg:hasParticipant kgr:t-us , kgr:t-iran",
     "kg:Talks": (
         "kg:status kg:happened ; kg:hasParticipant kgr:t-us , kgr:t-iran ; kg:location kgr:t-place"
@@ -562,6 +563,20 @@ CASES: list[Case] = [
         node("kg:Event", required=False),
         node("kg:Event", "kg:status kg:happened , kg:planned", required=False),
         node("kg:Event", "kg:status kg:firm", required=False),
+    ),
+    class_case("Tension", "kg:Tension"),
+    case(
+        "Tension-tensionAbout",
+        node("kg:Tension"),
+        node("kg:Tension", required=False),
+        node("kg:Tension", "kg:tensionAbout kgr:t-place"),
+    ),
+    case(
+        "Tension-explanation",
+        node("kg:Tension"),
+        without("kg:Tension", "kg:explanation"),
+        node("kg:Tension", 'kg:explanation "x"@fr'),
+        node("kg:Tension", 'kg:explanation "a"@en , "b"@en'),
     ),
     class_case("HappenedEvent", "kg:HappenedEvent"),
     case(
