@@ -75,7 +75,11 @@ def read_json(body: bytes) -> Answer:
     """The answer in `body`; ValueError saying what is wrong when it is not SPARQL JSON results."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except json.JSONDecodeError as e:
+        # What the store wrote there says most (Comunica appends its error text to the answer).
+        there = " ".join(e.doc[e.pos : e.pos + 160].split())
+        raise ValueError(f"not JSON ({e}): {there!r}") from None
+    except UnicodeDecodeError as e:
         raise ValueError(f"not JSON ({e})") from None
     if not isinstance(document, dict):
         raise ValueError("not a JSON object")

@@ -204,13 +204,37 @@ class _Passwords(urllib.request.HTTPPasswordMgr):
         return self._user_password or (None, None)
 
 
-def _opener(credentials: Credentials) -> urllib.request.OpenerDirector:
+class _Digest(urllib.request.HTTPDigestAuthHandler):
+    """urllib's Digest handler, which also keeps the server's last challenge, so that later
+    requests carry their Authorization from the start: a server that answers 401 before
+    reading a large body closes the connection while it is still being sent."""
+
+    challenge: dict | None = None
+
+    def retry_http_digest_auth(self, req, auth):
+        _token, _sep, challenge = auth.partition(" ")
+        parsed = urllib.request.parse_keqv_list(
+            filter(None, urllib.request.parse_http_list(challenge))
+        )
+        self.challenge = parsed
+        return super().retry_http_digest_auth(req, auth)
+
+    def header_for(self, request: urllib.request.Request) -> str | None:
+        if self.challenge is None:
+            return None
+        answer = self.get_authorization(request, self.challenge)
+        return f"Digest {answer}" if answer else None
+
+
+def _opener(credentials: Credentials) -> tuple[urllib.request.OpenerDirector, _Digest | None]:
     """No redirects; Digest answered when a user name and password are known (the Basic header
     is sent first; a server that wants Digest says so with a 401 and gets it)."""
     handlers: list = [_NoRedirect]
+    digest = None
     if credentials.user_password is not None:
-        handlers.append(urllib.request.HTTPDigestAuthHandler(_Passwords(credentials)))
-    return urllib.request.build_opener(*handlers)
+        digest = _Digest(_Passwords(credentials))
+        handlers.append(digest)
+    return urllib.request.build_opener(*handlers), digest
 
 
 def _network_problem(exc: BaseException, timeout: float) -> tuple[str, bool]:
@@ -264,8 +288,21 @@ class Client:
         self.backoff = backoff
         self.notify = notify
         self.sleep = sleep
-        self._opener = _opener(credentials)
+        self._opener, self._digest = _opener(credentials)
         self._challenged = False  # Basic got a 401: let the server say what it wants
+        self._probed = False  # the scheme was learnt with a GET before the first body was sent
+        self._refusal = False  # the last KgEndpointError was a 401 or 403
+
+    def _probe(self, url: str, what: str, where: str) -> None:
+        """Learn the authentication scheme with a harmless GET before sending a body (a Graph
+        Store GET reads the graph): a large PUT refused half-way arrives as a reset."""
+        self._probed = True
+        self._refusal = False
+        try:
+            self.send("GET", url, what=what, where=where, headers={"Accept": "*/*"})
+        except KgEndpointError:
+            if self._refusal:
+                raise  # wrong credentials, or a scheme kg cannot answer: say so now
 
     def _ask_challenge(self, error: urllib.error.HTTPError) -> bool:
         """Try again without the Basic header? Only once, with a user and password, when the
@@ -323,6 +360,8 @@ class Client:
         hint: str = "",
     ) -> Response:
         """Send one request; retry transient failures. `what`/`where` name it in messages."""
+        if body and self._digest is not None and not self._probed:
+            self._probe(url, what, where)
         problem = ""
         for attempt in range(1, self.attempts + 1):
             request = urllib.request.Request(url, data=body, method=method)
@@ -330,6 +369,10 @@ class Client:
                 request.add_header(key, value)
             if self.credentials.header and not self._challenged:
                 request.add_header("Authorization", self.credentials.header)
+            elif self._challenged and self._digest is not None:
+                digest = self._digest.header_for(request)
+                if digest:
+                    request.add_unredirected_header("Authorization", digest)
             try:
                 with self._opener.open(request, timeout=self.timeout) as answer:
                     data = answer.read()
@@ -345,6 +388,7 @@ class Client:
                         method, url, what=what, where=where, body=body, headers=headers, hint=hint
                     )
                 if e.code in (401, 403):
+                    self._refusal = True
                     scheme = _challenge(e.headers)
                     raise KgEndpointError(self._refused(e.code, what, where, scheme)) from None
                 if 300 <= e.code < 400:
@@ -361,6 +405,7 @@ class Client:
             except ValueError as e:  # urllib's Digest handler meeting a scheme it cannot answer
                 if "scheme" not in str(e):
                     raise
+                self._refusal = True
                 scheme = str(e).rpartition(":")[2].strip(" '\"")
                 raise KgEndpointError(self._refused(401, what, where, scheme)) from None
             except (OSError, http.client.HTTPException) as e:

@@ -139,7 +139,15 @@ def _compare(name, endpoint, project_dir, local_store, known):
     assert not missing, f"{name}: give PARAMS[{name!r}] a value for {missing}"
     params = PARAMS.get(name, {})
     local = execute(local_store, query, params)
-    remote = run_remote(project, name, params, endpoint=endpoint, timeout=60, env=NO_NETRC)
+    try:
+        remote = run_remote(project, name, params, endpoint=endpoint, timeout=60, env=NO_NETRC)
+    except KgEndpointError as e:
+        # Comunica 4.5 now and then stops a streamed answer and appends its error text (seen
+        # once in nine runs, on us-demands); kg says the answer is unreadable, as it should.
+        # One more try, so that the comparison is of an answer, not of that failure.
+        if "sent unreadable results: not JSON" not in str(e):
+            raise
+        remote = run_remote(project, name, params, endpoint=endpoint, timeout=60, env=NO_NETRC)
     assert remote.columns == local.columns
     here, there = _rows(local), _rows(remote)
     assert here, f"{name}: no rows on the embedded engine, the comparison proves little"
