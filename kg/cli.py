@@ -441,14 +441,15 @@ def build_parser() -> argparse.ArgumentParser:
         "load",
         cmd_load,
         "Replace the build's named graphs in a remote store (SPARQL Graph Store Protocol), "
-        "then check the triple counts.",
+        "then read each back and compare its values with the build.",
         "examples:\n  kg load --endpoint http://127.0.0.1:7878/store\n"
         "  kg load --endpoint https://host/ds/data --graph ontology --dry-run\n\n"
         "Each graph is sent whole with HTTP PUT to URL?graph=IRI (PUT replaces it, so loading "
-        "twice gives the same store), then counted through the SPARQL endpoint. Credentials "
-        "only from KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD, KG_ENDPOINT_TOKEN (bearer) or "
-        "~/.netrc ($NETRC). Exit 2 when the endpoint cannot be reached or refuses, 1 when a "
-        "count differs.",
+        "twice gives the same store), then read back (GET URL?graph=IRI) and compared triple by "
+        "triple; the triples a store changed are named. Credentials only from KG_ENDPOINT_USER "
+        "and KG_ENDPOINT_PASSWORD (Basic, or Digest when the server asks), KG_ENDPOINT_TOKEN "
+        "(bearer) or ~/.netrc ($NETRC). Exit 2 when the endpoint cannot be reached or refuses, "
+        "1 when a graph read back differs from the build.",
     )
     p.add_argument(
         "--endpoint",
@@ -459,7 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--query-endpoint",
         metavar="URL",
-        help="SPARQL endpoint for the counts (default: .../store or .../data -> .../query)",
+        help="SPARQL endpoint to read graphs back with CONSTRUCT when the store refuses a GET "
+        "(default: .../store or .../data -> .../query, .../sparql-graph-crud -> .../sparql)",
     )
     p.add_argument(
         "--graph",

@@ -1,7 +1,8 @@
 """Render query results as an aligned table, CSV or JSON.
 
 Table widths count East Asian wide characters as two columns, so Chinese labels line up.
-CSV and JSON keep the IRI of every IRI-holding column in a `<column>_iri` column beside it.
+CSV and JSON give every column a `<column>_iri` column beside it (the IRI, when the value is
+one): the header depends on the query only, never on the answer.
 Each format is also produced in pieces (`chunks`), so a streamed answer is written as its rows
 come: CSV and JSON row by row, the table once its first page has fixed the column widths.
 """
@@ -85,41 +86,35 @@ def render_table(result: QueryResult) -> str:
 
 
 class _Flattener:
-    """Rows as flat records: `<column>_iri` right after each column that holds IRIs (decided on
-    the first page; in JSON a later IRI elsewhere still gets its key, in CSV a note says that
-    its IRI is left out)."""
+    """Rows as flat records: every column is followed by `<column>_iri`, the IRI when the value
+    is one, empty (CSV) or null (JSON) otherwise.
+
+    Every column, always: the header is then fixed by the query's columns, never by the
+    answer. Which columns can hold an IRI is not known before the rows come (a variable may
+    be bound to an IRI in one row and a literal in the next, or `COALESCE(?iri, "text")`),
+    and a header that depends on the rows changes between runs, stores and empty answers.
+    """
 
     def __init__(self, result: QueryResult, unbound=None, typed: bool = False):
         self.result = result
         self.unbound = unbound
         self.typed = typed
-        self.iri_cols = result.iri_columns()
         self.names: list[str] = []
         for c in result.columns:
-            self.names.append(c)
-            if c in self.iri_cols:
-                self.names.append(f"{c}_iri")
-        self.extra: set[str] = set()  # columns with an IRI after the first page
+            self.names += [c, f"{c}_iri"]
 
     def values(self, row) -> list:
         flat = []
-        for c, cell in zip(self.result.columns, row, strict=True):
+        for cell in row:
             if not cell.bound:
                 flat.append(self.unbound)
             else:
                 flat.append(cell.value if self.typed and cell.value is not None else cell.text)
-            if c in self.iri_cols:
-                flat.append(cell.iri if cell.iri else self.unbound)
-            elif cell.iri:
-                self.extra.add(c)
+            flat.append(cell.iri if cell.iri else self.unbound)
         return flat
 
     def record(self, row) -> dict:
-        record = dict(zip(self.names, self.values(row), strict=True))
-        for c, cell in zip(self.result.columns, row, strict=True):
-            if cell.iri and c not in self.iri_cols:
-                record[f"{c}_iri"] = cell.iri
-        return record
+        return dict(zip(self.names, self.values(row), strict=True))
 
     def all_rows(self) -> Iterator[list]:
         """Batches of rows: the first page, then the rest as it comes."""
@@ -132,7 +127,7 @@ class _Flattener:
 def _records(
     result: QueryResult, unbound=None, typed: bool = False
 ) -> tuple[list[str], list[list]]:
-    """Flat columns, with `<column>_iri` right after each column that holds IRIs."""
+    """Flat columns, with `<column>_iri` right after each column."""
     flat = _Flattener(result, unbound, typed)
     return flat.names, [flat.values(row) for row in result.rows]
 
@@ -160,11 +155,6 @@ def csv_chunks(result: QueryResult) -> Iterator[str]:
         header = ""
     if header:
         yield header
-    if flat.extra:
-        result.after.append(
-            f"note: column(s) {', '.join(sorted(flat.extra))} hold IRIs only after the first "
-            f"{len(result.rows)} rows: the CSV has no _iri column for them (--format json has)"
-        )
 
 
 def render_csv(result: QueryResult) -> str:

@@ -347,11 +347,6 @@ class QueryResult:
     more: Iterator[list[list[Cell]]] | None = None
     after: list[str] = field(default_factory=list)
 
-    def iri_columns(self) -> set[str]:
-        """Columns holding at least one IRI (they get a `<column>_iri` companion); for a
-        streamed answer, decided on its first page."""
-        return {c for i, c in enumerate(self.columns) if any(r[i].iri for r in self.rows)}
-
 
 def open_store(data: bytes) -> Store:
     """An in-memory store holding the cached N-Quads.
@@ -426,20 +421,26 @@ def _table(answer, query: StoredQuery, labeler: Labeler) -> tuple[list[str], lis
     if isinstance(answer, QueryBoolean):
         return ["result"], [[Cell(str(bool(answer)).lower())]]
     if isinstance(answer, QuerySolutions):
-        variables = [v.value for v in answer.variables]
-        columns = list(query.columns) or variables
-        absent = [c for c in columns if c not in variables]
-        if absent:
-            raise KgQueryError(
-                f"{query.rel}: '# columns:' names {', '.join(absent)}, which the query does "
-                f"not select (it selects {', '.join(variables)})"
-            )
-        return columns, [[_cell(sol[c], labeler) for c in columns] for sol in answer]
+        return select_table([v.value for v in answer.variables], answer, query, labeler)
     # CONSTRUCT / DESCRIBE: one row per triple.
     return ["subject", "predicate", "object"], [
         [_cell(t.subject, labeler), _cell(t.predicate, labeler), _cell(t.object, labeler)]
         for t in answer
     ]
+
+
+def select_table(
+    variables: list[str], solutions, query: StoredQuery, labeler: Labeler
+) -> tuple[list[str], list[list[Cell]]]:
+    """Columns and rows of SELECT solutions (each `sol[name]` a term, or None when unbound)."""
+    columns = list(query.columns) or variables
+    absent = [c for c in columns if c not in variables]
+    if absent:
+        raise KgQueryError(
+            f"{query.rel}: '# columns:' names {', '.join(absent)}, which the query does "
+            f"not select (it selects {', '.join(variables)})"
+        )
+    return columns, [[_cell(sol[c], labeler) for c in columns] for sol in solutions]
 
 
 def _unknown_nodes(store: Store, substitutions: dict) -> list[str]:

@@ -2,9 +2,12 @@
 
 Loading speaks the SPARQL 1.1 Graph Store HTTP Protocol: every named graph of
 build/dataset.nq is sent whole, as N-Triples, with HTTP PUT to `<store endpoint>?graph=<IRI>`.
-PUT replaces the graph, so loading twice leaves the same store. The triples in each graph are
-then counted through the SPARQL endpoint and compared with the build. Querying speaks the SPARQL
-1.1 Protocol: POST application/sparql-query, results as application/sparql-results+json.
+PUT replaces the graph, so loading twice leaves the same store. Each graph is then read back
+(GET, or a CONSTRUCT where the store refuses that) and compared with the build triple by triple
+(kg.roundtrip), so a store that changes a value is caught, not only one that loses a triple.
+Querying speaks the SPARQL 1.1 Protocol in the two forms every store answers (GET, or a
+form-encoded POST for long queries); results are read as application/sparql-results+json by
+kg.results, which tolerates what stores add to it.
 
 Only the standard library speaks HTTP (urllib), so nothing heavy is imported. Credentials come
 from the environment (KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD, or KG_ENDPOINT_TOKEN) or from a
@@ -34,19 +37,20 @@ from pyoxigraph import (
     Literal,
     NamedNode,
     Quad,
-    QueryResultsFormat,
     RdfFormat,
     Store,
+    Triple,
     Variable,
     parse,
-    parse_query_results,
 )
 
 from kg import namespaces as ns
 from kg.build import ensure_built
 from kg.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KgEndpointError, KgProjectError
 from kg.project import Project
-from kg.query import Labeler, QueryResult, _table, bind, find_query
+from kg.query import Cell, Labeler, QueryResult, _table, bind, find_query, select_table
+from kg.results import Answer, read_json
+from kg.roundtrip import GraphDiff, compare, read_graph
 
 ENV_USER = "KG_ENDPOINT_USER"
 ENV_PASSWORD = "KG_ENDPOINT_PASSWORD"
@@ -58,7 +62,8 @@ MAX_ANSWER_BYTES = 512 * 2**20  # an answer longer than this is refused, not rea
 ANSWER_PIECE = 1 << 16
 TRANSIENT_STATUS = frozenset({502, 503, 504})
 N_TRIPLES = "application/n-triples"
-SPARQL_QUERY = "application/sparql-query"
+FORM = "application/x-www-form-urlencoded"
+MAX_GET_URL = 2000  # longer queries go as a form POST: some servers and proxies cut long URLs
 SPARQL_JSON = "application/sparql-results+json"
 _LABEL = NamedNode(ns.RDFS + "label")
 _LABEL_BATCH = 1000  # IRIs per label query (one query for any result of ordinary size)
@@ -112,6 +117,8 @@ class Credentials:
     header: str | None = field(default=None, repr=False)  # no secret in a repr, a traceback's
     source: str = "none"  # locals or a debugger's display
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # The user name and password behind a Basic header, for a server that asks for Digest.
+    user_password: tuple[str, str] | None = field(default=None, repr=False)
 
     def scrub(self, text: str) -> str:
         """`text` with every secret replaced by ***, for text a server sent back."""
@@ -125,7 +132,8 @@ class Credentials:
 
 def _basic(user: str, password: str, source: str) -> Credentials:
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    return Credentials(f"Basic {token}", source, (password, token, f"{user}:{password}"))
+    secrets = (password, token, f"{user}:{password}")
+    return Credentials(f"Basic {token}", source, secrets, (user, password))
 
 
 def cleartext_warning(url: str, credentials: Credentials) -> str | None:
@@ -159,7 +167,7 @@ def credentials_for(url: str, env: Mapping[str, str] | None = None) -> Credentia
         if not (user and password):
             missing = ENV_PASSWORD if user else ENV_USER
             raise KgEndpointError(f"{missing} is not set (give {ENV_USER} and {ENV_PASSWORD})")
-        return _basic(user, password, f"basic auth from {ENV_USER}/{ENV_PASSWORD}")
+        return _basic(user, password, f"user and password from {ENV_USER}/{ENV_PASSWORD}")
     path = Path(env["NETRC"]) if env.get("NETRC") else Path.home() / ".netrc"
     if not path.is_file():
         return Credentials()
@@ -175,7 +183,7 @@ def credentials_for(url: str, env: Mapping[str, str] | None = None) -> Credentia
     if not entry or not entry[2]:
         return Credentials()
     login, _account, secret = entry
-    return _basic(login or "", secret, f"basic auth from the netrc file {path}")
+    return _basic(login or "", secret, f"user and password from the netrc file {path}")
 
 
 # --------------------------------------------------------------------------- HTTP with retries
@@ -194,6 +202,63 @@ class Response:
     content_type: str
     body: bytes
     attempts: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _challenge(headers) -> str:
+    """The authentication scheme(s) a 401 asks for (`WWW-Authenticate`), e.g. "Digest"."""
+    schemes: list[str] = []
+    values = (headers.get_all("WWW-Authenticate") if headers is not None else None) or []
+    for value in values:
+        scheme = value.strip().split(" ", 1)[0].strip(",")
+        if scheme and scheme not in schemes:
+            schemes.append(scheme)
+    return " or ".join(schemes)
+
+
+class _Passwords(urllib.request.HTTPPasswordMgr):
+    """The one user and password of a client, for its endpoint (redirects are never
+    followed, so no other host can be asked)."""
+
+    def __init__(self, credentials: Credentials):
+        super().__init__()
+        self._user_password = credentials.user_password
+
+    def find_user_password(self, realm, authuri):
+        return self._user_password or (None, None)
+
+
+class _Digest(urllib.request.HTTPDigestAuthHandler):
+    """urllib's Digest handler, which also keeps the server's last challenge, so that later
+    requests carry their Authorization from the start: a server that answers 401 before
+    reading a large body closes the connection while it is still being sent."""
+
+    challenge: dict | None = None
+
+    def retry_http_digest_auth(self, req, auth):
+        _token, _sep, challenge = auth.partition(" ")
+        parsed = urllib.request.parse_keqv_list(
+            filter(None, urllib.request.parse_http_list(challenge))
+        )
+        self.challenge = parsed
+        return super().retry_http_digest_auth(req, auth)
+
+    def header_for(self, request: urllib.request.Request) -> str | None:
+        if self.challenge is None:
+            return None
+        answer = self.get_authorization(request, self.challenge)
+        return f"Digest {answer}" if answer else None
+
+
+def _opener(credentials: Credentials) -> tuple[urllib.request.OpenerDirector, _Digest | None]:
+    """No redirects; Digest answered when a user name and password are known (the Basic header
+    is sent first; a server that wants Digest says so with a 401 and gets it)."""
+    handlers: list = [_NoRedirect]
+    digest = None
+    if credentials.user_password is not None:
+        digest = _Digest(_Passwords(credentials))
+        handlers.append(digest)
+    return urllib.request.build_opener(*handlers), digest
 
 
 def _network_problem(exc: BaseException, timeout: float) -> tuple[str, bool]:
@@ -278,16 +343,51 @@ class Client:
         self.backoff = backoff
         self.notify = notify
         self.sleep = sleep
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._opener, self._digest = _opener(credentials)
+        self._challenged = False  # Basic got a 401: let the server say what it wants
+        self._probed = False  # the scheme was learnt with a GET before the first body was sent
+        self._refusal = False  # the last KgEndpointError was a 401 or 403
 
-    def _refused(self, status: int, what: str, where: str) -> str:
+    def _probe(self, url: str, what: str, where: str) -> None:
+        """Learn the authentication scheme with a harmless GET before sending a body (a Graph
+        Store GET reads the graph): a large PUT refused half-way arrives as a reset."""
+        self._probed = True
+        self._refusal = False
+        try:
+            self.send("GET", url, what=what, where=where, headers={"Accept": "*/*"})
+        except KgEndpointError:
+            if self._refusal:
+                raise  # wrong credentials, or a scheme kg cannot answer: say so now
+
+    def _ask_challenge(self, error: urllib.error.HTTPError) -> bool:
+        """Try again without the Basic header? Only once, with a user and password, when the
+        server refused Basic without saying which scheme it wants."""
+        return (
+            not self._challenged
+            and self.credentials.user_password is not None
+            and not _challenge(error.headers)
+        )
+
+    def _refused(self, status: int, what: str, where: str, scheme: str = "") -> str:
         sent = self.credentials.header is not None
         if status == 401:
+            asks = f"{scheme} authentication" if scheme else "credentials"
             if sent:
                 source = self.credentials.source
-                return f"{what}: {where} refused the credentials ({source}) (HTTP 401)"
+                kind = "user and password" if self.credentials.user_password else "token"
+                usable = {"basic", "digest"} if self.credentials.user_password else {"bearer"}
+                if scheme and not usable & {s.strip().lower() for s in scheme.split(" or ")}:
+                    return (
+                        f"{what}: {where} asks for {asks} (HTTP 401), which kg cannot answer "
+                        f"with a {kind} ({source}); kg speaks Basic and Digest (with "
+                        f"{ENV_USER}/{ENV_PASSWORD}) and Bearer (with {ENV_TOKEN})"
+                    )
+                return (
+                    f"{what}: {where} asks for {asks} and refused the credentials ({source}) "
+                    "(HTTP 401)"
+                )
             return (
-                f"{what}: {where} asks for credentials (HTTP 401): set {ENV_USER} and "
+                f"{what}: {where} asks for {asks} (HTTP 401): set {ENV_USER} and "
                 f"{ENV_PASSWORD}, or {ENV_TOKEN}, or add the host to a netrc file"
             )
         with_what = f" with the credentials ({self.credentials.source})" if sent else ""
@@ -315,23 +415,38 @@ class Client:
         hint: str = "",
     ) -> Response:
         """Send one request; retry transient failures. `what`/`where` name it in messages."""
+        if body and self._digest is not None and not self._probed:
+            self._probe(url, what, where)
         problem = ""
         for attempt in range(1, self.attempts + 1):
             request = urllib.request.Request(url, data=body, method=method)
             for key, value in (headers or {}).items():
                 request.add_header(key, value)
-            if self.credentials.header:
+            if self.credentials.header and not self._challenged:
                 request.add_header("Authorization", self.credentials.header)
+            elif self._challenged and self._digest is not None:
+                digest = self._digest.header_for(request)
+                if digest:
+                    request.add_unredirected_header("Authorization", digest)
             deadline = time.monotonic() + self.timeout
             try:
                 with self._opener.open(request, timeout=self.timeout) as answer:
                     data = read_answer(answer, deadline, what=what, where=where)
                     ctype = answer.headers.get("Content-Type", "")
-                    return Response(answer.status, ctype, data, attempt)
+                    return Response(answer.status, ctype, data, attempt, dict(answer.headers))
             except urllib.error.HTTPError as e:
                 said = self._said(e)  # scrubbed: the raw body never stays in this frame
+                if e.code == 401 and self._ask_challenge(e):
+                    # Virtuoso answers a Basic header with a bare 401 (no WWW-Authenticate);
+                    # asked without one, it challenges, and the Digest handler answers.
+                    self._challenged = True
+                    return self.send(
+                        method, url, what=what, where=where, body=body, headers=headers, hint=hint
+                    )
                 if e.code in (401, 403):
-                    raise KgEndpointError(self._refused(e.code, what, where)) from None
+                    self._refusal = True
+                    scheme = _challenge(e.headers)
+                    raise KgEndpointError(self._refused(e.code, what, where, scheme)) from None
                 if 300 <= e.code < 400:
                     target = redact(e.headers.get("Location", "elsewhere"))
                     raise KgEndpointError(
@@ -343,6 +458,12 @@ class Client:
                 if e.code not in TRANSIENT_STATUS or stopped:
                     message = f"{what}: {where} answered {problem}" + (f": {said}" if said else "")
                     raise KgEndpointError(message + (f" ({hint})" if hint else "")) from None
+            except ValueError as e:  # urllib's Digest handler meeting a scheme it cannot answer
+                if "scheme" not in str(e):
+                    raise
+                self._refusal = True
+                scheme = str(e).rpartition(":")[2].strip(" '\"")
+                raise KgEndpointError(self._refused(401, what, where, scheme)) from None
             except (OSError, http.client.HTTPException) as e:
                 problem, transient = _network_problem(e, self.timeout)
                 if transient and not self.retry_timeouts and _is_timeout(e):
@@ -398,32 +519,60 @@ def values_block(variable: Variable | str, terms: Iterable[NamedNode | Literal])
 def sparql(
     client: Client, endpoint: str, text: str, *, what: str, accept: str = SPARQL_JSON
 ) -> Response:
-    """POST a query (SPARQL 1.1 Protocol, application/sparql-query)."""
+    """Send a query (SPARQL 1.1 Protocol): GET when the URL stays short, else a form-encoded
+    POST. These are the two forms every store answers; a direct POST
+    (application/sparql-query) is optional in the protocol, and Virtuoso 7.2 never answers
+    one (openlink/virtuoso-opensource#842)."""
+    form = urllib.parse.urlencode({"query": text})
+    joiner = "&" if urllib.parse.urlsplit(endpoint).query else "?"
+    short = len(endpoint) + 1 + len(form) <= MAX_GET_URL
     return client.send(
-        "POST",
-        endpoint,
+        "GET" if short else "POST",
+        endpoint + joiner + form if short else endpoint,
         what=what,
         where=redact(endpoint),
-        body=text.encode("utf-8"),
-        headers={"Content-Type": SPARQL_QUERY, "Accept": accept},
+        body=None if short else form.encode("ascii"),
+        headers={"Accept": accept} | ({} if short else {"Content-Type": FORM}),
         hint="is it the SPARQL query endpoint? for Oxigraph http://host:port/query",
     )
 
 
-def _solutions(response: Response, what: str, where: str):
+def _answer(response: Response, what: str, where: str) -> Answer:
     if "json" not in response.content_type:
         raise KgEndpointError(
             f"{what}: {where} answered {response.content_type or 'no content type'}, "
             f"not {SPARQL_JSON}: is it a SPARQL query endpoint?"
         )
     try:
-        return parse_query_results(response.body, QueryResultsFormat.JSON)
-    except (SyntaxError, ValueError) as e:
+        return read_json(response.body)
+    except ValueError as e:
         raise KgEndpointError(f"{what}: {where} sent unreadable results: {e}") from None
 
 
+def row_cap(response: Response, rows: int) -> str | None:
+    """A note when the store may have cut the answer at its row limit: it announces a limit
+    (X-SPARQL-MaxRows, Virtuoso's ResultSetMaxRows) and the answer has that many rows."""
+    announced = {k.lower(): v for k, v in response.headers.items()}.get("x-sparql-maxrows")
+    try:
+        cap = int(announced) if announced is not None else None
+    except ValueError:
+        cap = None
+    if cap is not None and rows >= cap:
+        return (
+            f"the endpoint returns at most {cap} rows (X-SPARQL-MaxRows) and sent {rows}: the "
+            "answer was cut, rows are missing (raise the store's limit, e.g. Virtuoso's "
+            "ResultSetMaxRows, or narrow the query)"
+        )
+    return None
+
+
 def _select(client: Client, endpoint: str, text: str, what: str) -> list:
-    return list(_solutions(sparql(client, endpoint, text, what=what), what, redact(endpoint)))
+    response = sparql(client, endpoint, text, what=what)
+    answer = _answer(response, what, redact(endpoint))
+    cut = row_cap(response, len(answer.rows))
+    if cut:
+        raise KgEndpointError(f"{what}: {cut}")
+    return answer.rows
 
 
 def _union_pattern(s: str, p: str, o: str) -> str:
@@ -512,6 +661,7 @@ def run_remote(
     where = redact(url)
     what = f"query {query.name}"
     answer = sparql(client, url, text, what=what, accept=f"{SPARQL_JSON}, {N_TRIPLES};q=0.9")
+    cut = None
     if answer.content_type.startswith(N_TRIPLES):  # CONSTRUCT or DESCRIBE
         try:
             triples = [q.triple for q in parse(answer.body, RdfFormat.N_TRIPLES)]
@@ -521,13 +671,18 @@ def run_remote(
         labeler = Labeler(_fetch_labels(client, url, nodes), lang)
         columns, rows = _table(triples, query, labeler)
     else:
-        first = _solutions(answer, what, where)
-        nodes = [] if isinstance(first, bool) or not hasattr(first, "variables") else _iris(first)
-        labeler = Labeler(_fetch_labels(client, url, nodes), lang)
-        # Read the results again (they are an iterator) now that the labels are known.
-        columns, rows = _table(_solutions(answer, what, where), query, labeler)
+        results = _answer(answer, what, where)
+        if results.boolean is not None:
+            columns, rows = ["result"], [[Cell(str(results.boolean).lower())]]
+        else:
+            nodes = _iris(row.values() for row in results.rows)
+            labeler = Labeler(_fetch_labels(client, url, nodes), lang)
+            columns, rows = select_table(results.variables, results.rows, query, labeler)
+        cut = row_cap(answer, len(results.rows))
     notes = _remote_unknown_nodes(client, url, substitutions)
     result = QueryResult(query, columns, rows, notes)
+    if cut:
+        result.after.append(f"warning: {cut}")
     if limit is not None and len(rows) > limit:
         del rows[limit:]
         result.after.append(f"note: stopped at --limit {limit}: the query has more rows")
@@ -545,27 +700,32 @@ class GraphLoad:
     triples: int
     body: bytes = field(repr=False)
     status: str = "pending"  # pending | replaced | failed | not sent
-    stored: int | None = None  # triples the store holds in it afterwards, when counted
+    diff: GraphDiff | None = None  # the graph read back and compared with the build, when read
 
     @property
     def short(self) -> str:
         return self.iri.removeprefix(ns.GRAPH_BASE)
 
     @property
+    def stored(self) -> int | None:
+        """Triples the store gave back for it, when read back."""
+        return None if self.diff is None else self.diff.stored
+
+    @property
     def verified(self) -> bool:
-        return self.status == "replaced" and self.stored == self.triples
+        return self.status == "replaced" and self.diff is not None and self.diff.same
 
 
 @dataclass
 class LoadReport:
     endpoint: str  # redacted
-    query_endpoint: str  # redacted
+    query_endpoint: str | None  # redacted; None when there is none (graphs are read by GET)
     credentials: str  # where the credentials come from ("none")
     graphs: list[GraphLoad]
     dry_run: bool = False
     error: str | None = None
     interrupted: bool = False
-    counted: bool = False  # the store's counts were read
+    counted: bool = False  # every replaced graph was read back and compared
     seconds: float = 0.0
 
     @property
@@ -586,16 +746,24 @@ class LoadReport:
             return EXIT_OK
         if self.interrupted:
             return 130
-        if self.mismatched:  # counted, and some graph differs from the build
+        if self.mismatched:  # read back, and some graph differs from the build
             return EXIT_PROBLEMS
         return EXIT_USAGE if self.error else EXIT_OK
 
     def _result(self, g: GraphLoad) -> str:
         if g.status == "replaced":
-            if g.stored is None:
-                return "replaced (not counted)"
-            verdict = "ok" if g.verified else f"MISMATCH, the build has {g.triples}"
-            return f"replaced, {g.stored} in the store: {verdict}"
+            if g.diff is None:
+                return "replaced (not read back)"
+            d = g.diff
+            if d.same:
+                verdict = "same values"
+                if d.relexed:
+                    verdict += f" ({d.relexed} in another form)"
+                if d.blank_nodes:
+                    verdict += " (blank nodes by shape)"
+            else:
+                verdict = f"CHANGED: {d.changes} triple(s), listed below"
+            return f"replaced, {d.stored} read back: {verdict}"
         if g.status == "failed":
             return "NOT replaced: the PUT failed"
         return "NOT replaced: not sent"
@@ -608,7 +776,9 @@ class LoadReport:
                 f"Dry run: nothing sent. `kg load` would replace {len(self.graphs)} graph(s) at "
                 f"{self.endpoint}",
                 f"(HTTP PUT ?graph=IRI, N-Triples, UTF-8; credentials: {self.credentials}), then "
-                f"count their triples through {self.query_endpoint}.",
+                "read each back (HTTP GET ?graph=IRI"
+                + (f", or CONSTRUCT at {self.query_endpoint}" if self.query_endpoint else "")
+                + ") and compare it with the build.",
                 "",
             ]
             rows = [f"{g.iri:<{width}}  {g.triples:>8}  {len(g.body):>9}" for g in self.graphs]
@@ -641,14 +811,28 @@ class LoadReport:
                 )
         elif self.counted and not self.mismatched:
             lines.append(
-                f"Verified through {self.query_endpoint}: every graph holds as many triples as "
-                "the build."
+                "Verified: every graph, read back from the store, holds the build's triples "
+                "with the same values."
             )
+            relexed = [g for g in self.graphs if g.diff is not None and g.diff.relexed]
+            if relexed:
+                lines.append(
+                    f"The store gave back {sum(g.diff.relexed for g in relexed)} value(s) in "
+                    "another lexical form or datatype of the same value, e.g.:"
+                )
+                lines += [f"  {line}" for g in relexed for line in g.diff.relexed_lines][:3]
         elif self.mismatched:
             lines.append(
-                f"Counted through {self.query_endpoint}: {len(self.mismatched)} graph(s) differ "
-                "from the build."
+                f"Read back: {len(self.mismatched)} graph(s) differ from the build; the store "
+                "changed these triples:"
             )
+            for g in self.mismatched:
+                if g.diff is None:
+                    continue
+                lines.append(f"  {g.short}:")
+                lines += [f"    {line}" for line in g.diff.lines]
+                if g.diff.changes > len(g.diff.lines):
+                    lines.append(f"    … and {g.diff.changes - len(g.diff.lines)} more")
         return "\n".join(lines) + "\n"
 
 
@@ -686,12 +870,21 @@ def _select_graphs(graphs: list[GraphLoad], names: Sequence[str]) -> list[GraphL
     return [g for g in graphs if g.iri in wanted]
 
 
+_QUERY_BESIDE = {
+    "/store": "/query",  # Oxigraph
+    "/data": "/query",  # Fuseki: /ds/data, /ds/query
+    "/sparql-graph-crud": "/sparql",  # Virtuoso
+    "/sparql-graph-crud-auth": "/sparql",  # Virtuoso, authenticated
+}
+
+
 def derive_query_endpoint(store_url: str) -> str:
-    """The SPARQL query endpoint beside a Graph Store endpoint: …/store or …/data → …/query."""
+    """The SPARQL query endpoint beside a Graph Store endpoint (…/store → …/query,
+    …/sparql-graph-crud → …/sparql)."""
     parts = urllib.parse.urlsplit(store_url)
-    for tail in ("/store", "/data"):  # Oxigraph: /store and /query; Fuseki: /ds/data, /ds/query
+    for tail, query_tail in _QUERY_BESIDE.items():
         if parts.path.endswith(tail):
-            path = parts.path[: -len(tail)] + "/query"
+            path = parts.path[: -len(tail)] + query_tail
             return urllib.parse.urlunsplit(parts._replace(path=path, query=""))
     raise KgEndpointError(
         f"cannot tell the SPARQL query endpoint that goes with {redact(store_url)}: give "
@@ -705,33 +898,36 @@ def graph_url(store_url: str, iri: str) -> str:
     return store_url + joiner + urllib.parse.urlencode({"graph": iri})
 
 
-def count_query(iris: Iterable[str]) -> str:
-    """Triples per named graph; graph IRIs bound by a VALUES block of NamedNode terms.
-
-    Binding, not pasting: each IRI enters the text only as a validated NamedNode serialised
-    by pyoxigraph (see `values_clause`), which cannot be anything but one IRI term.
-    """
-    graphs = values_block("graph", [NamedNode(i) for i in iris])
-    return (
-        f"SELECT ?graph (COUNT(*) AS ?triples) WHERE {{ {graphs} GRAPH ?graph {{ ?s ?p ?o }} }} "
-        "GROUP BY ?graph"
-    )
-
-
-def remote_counts(client: Client, endpoint: str, iris: Sequence[str]) -> dict[str, int]:
-    """Triples the store holds in each of `iris` (0 for a graph it does not have)."""
-    counts = dict.fromkeys(iris, 0)
-    for sol in _select(client, endpoint, count_query(iris), "counting the triples"):
-        graph, triples = sol["graph"], sol["triples"]
-        if isinstance(graph, NamedNode) and isinstance(triples, Literal):
-            try:
-                counts[graph.value] = int(triples.value)
-            except ValueError:
-                raise KgEndpointError(
-                    f"counting the triples: {redact(endpoint)} sent a count that is not a "
-                    f"number: {triples.value!r}"
-                ) from None
-    return counts
+def read_back(
+    client: Client,
+    store_url: str,
+    iri: str,
+    querier: Client | None = None,
+    query_url: str | None = None,
+) -> list[Triple]:
+    """The triples the store holds in graph `iri`: a Graph Store GET, or, when the store
+    refuses that and a query endpoint is known, a CONSTRUCT of the graph through it."""
+    what = f"reading graph <{iri}> back"
+    try:
+        answer = client.send(
+            "GET",
+            graph_url(store_url, iri),
+            what=what,
+            where=redact(store_url),
+            headers={"Accept": f"{N_TRIPLES}, text/turtle;q=0.9, */*;q=0.1"},
+        )
+    except KgEndpointError:
+        if querier is None or query_url is None:
+            raise
+        text = (
+            "CONSTRUCT { ?s ?p ?o } WHERE { "
+            f"{values_block('graph', [NamedNode(iri)])} GRAPH ?graph {{ ?s ?p ?o }} }}"
+        )
+        answer = sparql(querier, query_url, text, what=what, accept=f"{N_TRIPLES}, text/turtle")
+    try:
+        return read_graph(answer.body, answer.content_type)
+    except ValueError as e:
+        raise KgEndpointError(f"{what}: {redact(store_url)} sent {e}") from None
 
 
 def load(
@@ -748,7 +944,7 @@ def load(
     backoff: float = BACKOFF_S,
 ) -> LoadReport:
     """Replace the build's named graphs in the store at `endpoint` (Graph Store Protocol),
-    then count them through the SPARQL endpoint.
+    then read each back and compare it with the build.
 
     Mistakes found before anything is sent (bad URL, credentials half set, unknown graph)
     raise KgEndpointError. Once sending has begun, a failure is recorded in the report
@@ -756,20 +952,27 @@ def load(
     """
     store_url = check_url(endpoint, "--endpoint")
     if query_endpoint:
-        count_url = check_url(query_endpoint, "--query-endpoint")
+        query_url: str | None = check_url(query_endpoint, "--query-endpoint")
     else:
-        count_url = derive_query_endpoint(store_url)
+        try:
+            query_url = derive_query_endpoint(store_url)
+        except KgEndpointError:
+            query_url = None  # graphs are read back by GET; CONSTRUCT is only the fallback
     credentials = credentials_for(store_url, env)
-    count_credentials = credentials_for(count_url, env)
+    query_credentials = credentials_for(query_url, env) if query_url else credentials
     _warn_cleartext(store_url, credentials, notify)
-    if count_url.split("/")[2:3] != store_url.split("/")[2:3]:
-        _warn_cleartext(count_url, count_credentials, notify)
+    if query_url and query_url.split("/")[2:3] != store_url.split("/")[2:3]:
+        _warn_cleartext(query_url, query_credentials, notify)
     if timeout <= 0:
         raise KgEndpointError("--timeout must be a positive number of seconds")
     built = ensure_built(project, notify=notify)
     selected = _select_graphs(graph_payloads(built.dataset), graphs)
     report = LoadReport(
-        redact(store_url), redact(count_url), credentials.source, selected, dry_run=dry_run
+        redact(store_url),
+        redact(query_url) if query_url else None,
+        credentials.source,
+        selected,
+        dry_run=dry_run,
     )
     if dry_run:
         return report
@@ -796,25 +999,27 @@ def load(
             if g.status == "pending":
                 g.status = "not sent"
         if report.error is None and selected:
-            counter = Client(
-                count_credentials,
-                timeout=timeout,
-                attempts=attempts,
-                backoff=backoff,
-                notify=notify,
-            )
+            querier = None
+            if query_url:
+                querier = Client(
+                    query_credentials,
+                    timeout=timeout,
+                    attempts=attempts,
+                    backoff=backoff,
+                    notify=notify,
+                )
             try:
-                counts = remote_counts(counter, count_url, [g.iri for g in selected])
-            except KgEndpointError as e:
-                report.error = f"the graphs were replaced but could not be counted: {e}"
-            else:
                 for g in selected:
-                    g.stored = counts[g.iri]
+                    stored = read_back(client, store_url, g.iri, querier, query_url)
+                    sent = [q.triple for q in parse(g.body, RdfFormat.N_TRIPLES)]
+                    g.diff = compare(sent, stored)
+            except KgEndpointError as e:
+                report.error = f"the graphs were replaced but could not be read back: {e}"
+            else:
                 report.counted = True
                 if report.mismatched:
-                    report.error = (
-                        "the store holds a different number of triples than the build in "
-                        + ", ".join(g.short for g in report.mismatched)
+                    report.error = "the store did not keep the build's triples in " + ", ".join(
+                        g.short for g in report.mismatched
                     )
     except KeyboardInterrupt:
         report.interrupted = True

@@ -111,7 +111,7 @@ def test_query_by_file_path(built_mini, tmp_path, run_kg):
     )
     r = run_kg("query", str(rq), "--format", "json", "--project", str(built_mini.project.root))
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == [{"n": 8}]  # typed numbers stay numbers in JSON
+    assert json.loads(r.stdout) == [{"n": 8, "n_iri": None}]  # typed numbers stay numbers
 
 
 @pytest.mark.parametrize(

@@ -440,7 +440,7 @@ def test_any_label_is_shown_safely_in_every_format(texts):
     assert len(lines) == len(texts) + 3, table  # header, rule, one line per row, count
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e]", table)
     rows = list(csv.reader(io.StringIO(render_csv(result), newline="")))
-    assert rows[0] == ["thing", "thing_iri", "n"]
+    assert rows[0] == ["thing", "thing_iri", "n", "n_iri"]
     assert [r[0] for r in rows[1:]] == texts
     assert [r["thing"] for r in json.loads(render_json(result))] == texts
 
@@ -587,17 +587,31 @@ def test_a_streamed_answer_renders_as_the_whole_one_does(mini_store, monkeypatch
     assert limited.after == ["note: stopped at --limit 10: the query has more rows"]
 
 
-def test_an_iri_column_that_starts_late_keeps_its_iris_in_json(mini_store, monkeypatch):
+def test_an_iri_column_that_starts_late_keeps_its_iris(mini_store, monkeypatch):
+    # The header is fixed by the query: every column has its _iri beside it, whatever the
+    # first rows hold (issue 11: it used to depend on the answer).
     monkeypatch.setattr(kq, "PAGE_ROWS", 2)
     monkeypatch.setattr(kq, "_BATCH_ROWS", 1)
     query = _rows_query(
         'SELECT ?x WHERE { VALUES ?x { "a" "b" "c" <https://w3id.org/oman-talks/id/usa> } }'
     )
     records = json.loads(render(execute(mini_store, query, stream=True), "json"))
-    assert records[-1]["x_iri"] == ns.KGR + "usa" and "x_iri" not in records[0]
-    streamed = execute(mini_store, query, stream=True)
-    render(streamed, "csv")
-    assert any("hold IRIs only after the first 2 rows" in n for n in streamed.after)
+    assert records[-1]["x_iri"] == ns.KGR + "usa" and records[0]["x_iri"] is None
+    assert all(list(r) == ["x", "x_iri"] for r in records)
+    rows = list(csv.reader(io.StringIO(render(execute(mini_store, query, stream=True), "csv"))))
+    assert rows[0] == ["x", "x_iri"] and rows[-1][1] == ns.KGR + "usa"
+    assert rows[1] == ["a", ""]
+
+
+def test_the_csv_header_is_the_same_for_an_empty_answer(mini_store):
+    full = _rows_query(
+        "SELECT ?x ?n WHERE { VALUES (?x ?n) { (<https://w3id.org/oman-talks/id/usa> 1) } }"
+    )
+    empty = _rows_query("SELECT ?x ?n WHERE { VALUES (?x ?n) { } }")
+    header = [
+        next(csv.reader(io.StringIO(render(execute(mini_store, q), "csv")))) for q in (full, empty)
+    ]
+    assert header[0] == header[1] == ["x", "x_iri", "n", "n_iri"]
 
 
 # --- the build cache: deleted, damaged (test_build.py) or from another version ------------------

@@ -966,8 +966,8 @@ def test_cli_runs_stored_queries_in_chinese(seed, run_kg):
     )
     assert done.returncode == 0, done.stderr
     header, first = list(csv.reader(io.StringIO(done.stdout)))[:2]
-    assert header[:3] == ["quote", "start", "end"]
-    assert first[:3] == ["2月6日,美国和伊朗的阿曼谈判落下帷幕", "0", "19"]
+    assert header[:6] == ["quote", "quote_iri", "start", "start_iri", "end", "end_iri"]
+    assert first[:6:2] == ["2月6日,美国和伊朗的阿曼谈判落下帷幕", "0", "19"]
     assert first[header.index("article_iri")] == ns.KGR + f"article-{ARTICLE_ID}"
 
     done = run_kg("query", "venue-change", "--lang", "zh", "--project", root)
