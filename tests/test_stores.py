@@ -1,5 +1,5 @@
 """`kg load` and every stored query on the stores people run besides Oxigraph: Virtuoso Open
-Source 7.2 (Debian's virtuoso-opensource) and Comunica 4.5 (npm, over the exported TriG).
+Source 7.2 (Debian's virtuoso-opensource) and Comunica 4.2 (npm, over the exported TriG).
 
 Both are real servers on 127.0.0.1, installed by .ci/run. Every queries/*.rq is compared with
 the embedded engine's rows (typed values by value). Where an engine gives other rows because
@@ -56,15 +56,19 @@ VIRTUOSO_KNOWN = {
         "us-demands", "venue-change",
     )
 } | {"talks": ("duration", "xsd:duration stored as seconds")}  # fmt: skip
-# Comunica 4.5.0: the same rows everywhere (MIN over IRIs, which it leaves unbound, is
-# written IRI(MIN(STR(...))) in the stored queries), but in another order for these, whose
-# ORDER BY it does not follow. Small cases (several keys, DISTINCT, keys not projected,
-# MIN in an OPTIONAL subquery) all sort right; the cause is not isolated.
+# Comunica 4.2.0, not 4.3.0-4.5.0: from 4.3.0 on, a join with a subquery holding `*` and `+`
+# paths and a FILTER (background's MINUS, statements) leaves the answer unfinished: its head and
+# `"bindings": [` are sent, then nothing, and the server stalls every later query too (the
+# engine ends without error on the command line). 4.2.0 answers them (tests/node/package.json).
+# The same rows everywhere (MIN over IRIs, which it leaves unbound, is written
+# IRI(MIN(STR(...))) in the stored queries), but in another order for these, whose ORDER BY it
+# does not follow. Small cases (several keys, DISTINCT, keys not projected, MIN in an OPTIONAL
+# subquery) all sort right, and it is not the subquery variable bug named in us-demands.rq;
+# the cause is not isolated.
 COMUNICA_KNOWN = {
     name: ("order", "ORDER BY not followed on this query (same rows)")
     for name in (
-        "background", "conflicts", "participants", "third-parties", "timeline", "us-demands",
-        "venue-change",
+        "background", "conflicts", "participants", "third-parties", "timeline", "venue-change",
     )
 }  # fmt: skip
 
@@ -139,15 +143,7 @@ def _compare(name, endpoint, project_dir, local_store, known):
     assert not missing, f"{name}: give PARAMS[{name!r}] a value for {missing}"
     params = PARAMS.get(name, {})
     local = execute(local_store, query, params)
-    try:
-        remote = run_remote(project, name, params, endpoint=endpoint, timeout=60, env=NO_NETRC)
-    except KgEndpointError as e:
-        # Comunica 4.5 now and then stops a streamed answer and appends its error text (seen
-        # once in nine runs, on us-demands); kg says the answer is unreadable, as it should.
-        # One more try, so that the comparison is of an answer, not of that failure.
-        if "sent unreadable results: not JSON" not in str(e):
-            raise
-        remote = run_remote(project, name, params, endpoint=endpoint, timeout=60, env=NO_NETRC)
+    remote = run_remote(project, name, params, endpoint=endpoint, timeout=60, env=NO_NETRC)
     assert remote.columns == local.columns
     here, there = _rows(local), _rows(remote)
     assert here, f"{name}: no rows on the embedded engine, the comparison proves little"
