@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from pyoxigraph import NamedNode
 from servers import (
     COMUNICA_PROGRAM,
     VIRTUOSO_PROGRAM,
@@ -29,7 +30,15 @@ from kg import namespaces as ns
 from kg.errors import KgEndpointError
 from kg.project import locate
 from kg.query import execute, find_query, open_store
-from kg.store import Client, credentials_for, graph_url, run_remote
+from kg.store import (
+    MAX_GET_URL,
+    Client,
+    credentials_for,
+    graph_url,
+    run_remote,
+    sparql,
+    values_block,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_NAMES = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
@@ -274,3 +283,44 @@ def test_an_endpoint_error_is_one_line(comunica, project_dir, tmp_path):
     with pytest.raises(KgEndpointError):
         run_remote(locate(project_dir), str(rq), endpoint=comunica.query_url + "x", env=NO_NETRC)
     assert shutil.which("node")
+
+
+# ------------------------------------------------------------------------------- kg serve
+
+
+@pytest.fixture(scope="module")
+def kg_served(project_dir):
+    from test_serve import start_serve
+
+    server = start_serve(project_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("name", QUERY_NAMES)
+def test_stored_query_through_kg_serve(name, kg_served, project_dir):
+    """`kg query NAME --endpoint` against a running kg serve prints what the local query prints:
+    its request guard (Host, Origin, content types) lets kg's own GET and form POST through,
+    label lookups included."""
+    params = [a for k, v in PARAMS.get(name, {}).items() for a in ("--param", f"{k}={v}")]
+    local = _kg("query", name, *params, cwd=project_dir, env={})
+    endpoint = f"{kg_served.base}/query"
+    remote = _kg("query", name, *params, "--endpoint", endpoint, cwd=project_dir, env={})
+    assert local.returncode == 0, local.stderr
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout and remote.stderr == local.stderr
+
+
+def test_long_query_goes_to_kg_serve_as_a_form(kg_served, local_store):
+    """A query over MAX_GET_URL (as the label lookup of a big answer is) is sent as a form
+    POST, and kg serve answers it."""
+    subjects = {q.subject for q in local_store.quads_for_pattern(None, None, None, None)}
+    iris = sorted((s for s in subjects if isinstance(s, NamedNode)), key=str)[:200]
+    text = f"SELECT ?node WHERE {{ {values_block('node', iris)} }}"
+    assert len(text) > MAX_GET_URL
+    answer = sparql(
+        Client(credentials_for("", NO_NETRC)), f"{kg_served.base}/query", text, what="q"
+    )
+    assert answer.status == 200 and answer.body.count(b'"node"') >= len(iris)
