@@ -236,6 +236,20 @@ def cmd_serve(args) -> int:
     )
 
 
+def cmd_report(args) -> int:
+    from kg.site import write_report
+
+    summary = write_report(_project(args), args.output, editor=args.editor, notify=_notify)
+    page, size = summary.largest
+    print(
+        f"Wrote {summary.folder} in {summary.seconds:.2f} s: {summary.pages} pages "
+        f"({summary.articles} article(s), {summary.entities} entities, {summary.queries} "
+        f"questions), {summary.bytes:,} bytes; largest page {page} ({size:,} bytes)\n"
+        f"Open {summary.folder / 'index.html'} in a browser (it needs no network)."
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -383,6 +397,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="PATH",
         help="file to write (replaced atomically); - or none: standard output",
+    )
+
+    p = add(
+        "report",
+        cmd_report,
+        "Write a static, bilingual site of the build: each article with its evidence "
+        "highlighted, a timeline, a network, the stored questions' answers, entity pages and "
+        "the ontology.",
+        "examples:\n  kg report\n  kg report -o /tmp/oman-report\n\n"
+        "Opens from disk with no network (scripts ship with kg); the same build gives the same "
+        "bytes. The folder is written beside its target and renamed into place; a folder in "
+        "the way that is not a kg report is refused (exit 2).",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="folder to write (default: build/report/ of the project)",
+    )
+    p.add_argument(
+        "--editor",
+        default="http://127.0.0.1:7878/",
+        metavar="URL",
+        help="query editor the answer pages link to (default: kg serve's, http://127.0.0.1:7878/)",
     )
 
     p = add(

@@ -38,6 +38,7 @@ from pyoxigraph import (
 from kg import namespaces as ns
 from kg.build import ensure_built
 from kg.errors import KgQueryError, KgQueryTimeout, KgTermError
+from kg.humanize import duration_text
 from kg.project import Project
 
 PARAM_TYPES = ("IRI", "string", "integer", "date")
@@ -293,6 +294,7 @@ class Cell(NamedTuple):
     iri: str | None = None  # the IRI, when the value is one
     bound: bool = True  # False for a variable without a value in this row
     value: object = None  # the typed value for JSON (number, boolean), when not a string
+    shown: str | None = None  # how a table shows it, when not as `text` (a duration: "8 h")
 
 
 @dataclass
@@ -330,6 +332,9 @@ def open_store(data: bytes) -> Store:
     return store
 
 
+_XSD_DURATION = NamedNode(ns.XSD + "duration")
+
+
 def _cell(term, labeler: Labeler) -> Cell:
     if term is None:
         return Cell("", None, False)
@@ -338,6 +343,8 @@ def _cell(term, labeler: Labeler) -> Cell:
     if isinstance(term, BlankNode):
         return Cell(f"_:{term.value}")
     if isinstance(term, Literal):
+        if term.datatype == _XSD_DURATION:  # typed in CSV and JSON, as people write it in tables
+            return Cell(term.value, shown=duration_text(term.value, labeler.order[0]))
         return Cell(term.value, value=_json_value(term))
     return Cell(str(term))
 
