@@ -164,14 +164,38 @@ def cmd_query(args) -> int:
             limit=args.limit,
             stream=True,
         )
+    if args.columns:
+        result = result.select([c for c in args.columns.replace(",", " ").split() if c])
+    layout = None
+    if args.format == "table":
+        layout = _table_layout(args, result.columns)
     for note in result.notes:
         _notify(note)
-    for chunk in chunks(result, args.format):  # a streamed answer is written as it comes
+    for chunk in chunks(result, args.format, layout):  # a streamed answer is written as it comes
         sys.stdout.write(chunk)
         sys.stdout.flush()
     for note in result.after:
         _notify(note)
     return EXIT_OK
+
+
+def _table_layout(args, columns: list[str]):
+    """Fit the table to the terminal (when writing to one), or to --width; --wide: never."""
+    import shutil
+
+    from kg.format import TableLayout
+    from kg.humanize import column_label
+
+    width = args.width
+    if width is None and not args.wide and sys.stdout.isatty():
+        width = shutil.get_terminal_size((100, 24)).columns
+    if args.wide:
+        width = None
+    headers = None
+    if args.lang != "en":
+        folder = _project(args).queries_dir
+        headers = tuple(column_label(folder, c, args.lang) for c in columns)
+    return TableLayout(width=width, wrap=args.wrap, headers=headers)
 
 
 def cmd_stats(args) -> int:
@@ -321,7 +345,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="bind a query parameter (repeatable)",
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="label language")
+    p.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="label language; zh also translates the table's column headers",
+    )
+    p.add_argument(
+        "--columns",
+        metavar="A,B,...",
+        help="only these columns, in this order (all formats)",
+    )
+    p.add_argument(
+        "--width",
+        type=_positive(int, "columns"),
+        metavar="N",
+        help="fit the table to N terminal columns (default: the terminal's width when "
+        "writing to one; as wide as the cells when piped)",
+    )
+    p.add_argument("--wide", action="store_true", help="never cut or wrap cells: every cell whole")
+    p.add_argument(
+        "--wrap",
+        action="store_true",
+        help="wrap long cells over several lines instead of cutting them with …",
+    )
     p.add_argument(
         "--endpoint",
         metavar="URL",
