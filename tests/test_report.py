@@ -221,3 +221,25 @@ def test_in_chromium_from_disk_with_the_network_off(report, built, tmp_path):
     assert not left, left
     for name in ("article", "timeline", "network", "answer", "phone"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+
+
+def test_kg_serve_serves_the_report_at_the_root_beside_the_editor(built, tmp_path):
+    from servers import copy_built, http
+    from test_serve import start_serve
+
+    server = start_serve(copy_built(built.project.root, tmp_path / "project"))
+    try:
+        root = server.pages.rsplit("/", 1)[0]
+        assert f"report:            {root}/" in "\n".join(server.lines)
+        status, body = http("GET", f"{root}/")
+        assert status == 200 and b"answers.html" in body
+        status, body = http("GET", f"{root}/q/participants.html")
+        editor = f"{server.base}/#query="
+        assert status == 200 and editor.encode() in body.replace(b"&amp;", b"&")
+        status, body = http("GET", f"{root}/static/cytoscape.min.js")
+        assert status == 200 and len(body) > 100_000
+        assert http("GET", f"{root}/queries.html")[0] == 200
+        for bad in ("/../../manifest.json", "/%2e%2e/manifest.json", "/nothing.html"):
+            assert http("GET", root + bad)[0] == 404, bad
+    finally:
+        server.stop()
