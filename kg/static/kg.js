@@ -149,6 +149,7 @@
         {selector: "edge[rel = 'participation']", style: {"line-color": "#4c78a8", "target-arrow-color": "#4c78a8", label: "data(label)"}},
         {selector: "edge[rel = 'conflicts']", style: {"line-color": "#d62728", "target-arrow-color": "#d62728", "line-style": "dashed", width: 2.5, label: "data(label)"}},
         {selector: ".faded", style: {opacity: 0.12}},
+        {selector: "edge.show", style: {label: "data(label)", "font-size": 8}},
         {selector: "node.focus", style: {"border-width": 3}}
       ].concat(Object.keys(shapes).map(function (k) {
         return {selector: "node[kind = '" + k + "']", style: {shape: shapes[k], "background-color": colours[k]}};
@@ -157,10 +158,11 @@
     window.kgCy = cy;
     cy.on("tap", "node", function (e) {
       var hood = e.target.closedNeighborhood();
-      cy.elements().addClass("faded"); hood.removeClass("faded");
+      cy.elements().addClass("faded").removeClass("show"); hood.removeClass("faded");
+      hood.edges().addClass("show");
       cy.nodes().removeClass("focus"); e.target.addClass("focus");
     });
-    cy.on("tap", function (e) { if (e.target === cy) cy.elements().removeClass("faded"); });
+    cy.on("tap", function (e) { if (e.target === cy) cy.elements().removeClass("faded show"); });
     cy.on("dbltap", "node", function (e) { location.href = "../" + e.target.id(); });
     listeners.push(function () {
       data.nodes.forEach(function (node) { cy.getElementById(node.id).data("label", nodeLabel(node)); });
