@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -30,7 +30,7 @@ from kg.humanize import column_label, duration_text
 from kg.project import Project
 
 MARKER = ".kg-report"  # a file that says a folder is a report kg may replace
-ROWS_PER_PAGE = 1000  # answers longer than this are split over several pages
+ROWS_PER_PAGE = 500  # answers longer than this are split over pages (at 1M: pages < 2 MB)
 INCOMING_SHOWN = 400  # incoming links listed on an entity page (a hub has thousands)
 ENTITIES_PER_INDEX = 2000
 DEFAULT_EDITOR = "http://127.0.0.1:7878/"
@@ -316,6 +316,7 @@ class Site:
         self.title = project.root.name
         self.files: dict[str, bytes] = {}
         self.entity_path: dict[str, str] = {}
+        self._by_graph: dict[str, list[str]] | None = None
         self._assign_entity_pages()
 
     # ---- what gets a page, and where
@@ -540,15 +541,17 @@ class Site:
 
     # ---- timeline
 
-    def _in_article(self, iri: str, a: Article) -> bool:
-        return ns.article_graph(a.id) in self.g.graphs.get(iri, ())
+    def in_article(self, a: Article) -> list[str]:
+        """The entities the article's graph describes (computed once for all articles)."""
+        if self._by_graph is None:
+            self._by_graph = defaultdict(list)
+            for iri in sorted(self.entity_path):
+                for graph in self.g.graphs.get(iri, ()):
+                    self._by_graph[graph].append(iri)
+        return self._by_graph.get(ns.article_graph(a.id), [])
 
     def timeline_page(self, a: Article) -> None:
-        events = [
-            iri
-            for iri in self.entity_path
-            if self._in_article(iri, a) and self.g.first(iri, ns.KG + "date") is not None
-        ]
+        events = [e for e in self.in_article(a) if self.g.first(e, ns.KG + "date") is not None]
         groups: dict[str, list[str]] = defaultdict(list)
         for e in events:
             phase = self.g.first(e, ns.KG + "storyPhase")
@@ -646,7 +649,7 @@ class Site:
     def network_page(self, a: Article, conflicts: list[tuple[str, str]]) -> None:
         kinds = {k: ns.KG + k for k in NETWORK_KINDS}
         nodes: dict[str, str] = {}
-        candidates = {i for i in self.entity_path if self._in_article(i, a)}
+        candidates = set(self.in_article(a))
         for i in list(candidates):  # and what they point to (shared actors, issues)
             for _, o, inferred in self.g.out.get(i, ()):
                 if o.is_iri and not inferred and o.value in self.entity_path:
@@ -935,6 +938,7 @@ class Site:
         ]
         values = [t for t in terms if t not in classes and t not in props]
         shapes_for = self._shapes_by_class()
+        instances = Counter(c for classes in g.types.values() for c in classes)
 
         def definition(t):
             d = g.first(t, _SKOS_DEF) or g.first(t, _COMMENT)
@@ -965,7 +969,7 @@ class Site:
                         f"{esc(ns.shorten(sup))})</span>"
                     )
                     applying.append(f"<li>{shape_html}{via}</li>")
-            n = sum(1 for cls in g.types.values() if c in cls)
+            n = instances[c]
             blocks.append(
                 self.term_head(c)
                 + f"<p>{definition(c)}</p><dl>"
