@@ -180,14 +180,38 @@ def cmd_query(args) -> int:
             allow_service=args.allow_service,
             memory_limit_mib=args.memory_limit,
         )
+    if args.columns:
+        result = result.select([c for c in args.columns.replace(",", " ").split() if c])
+    layout = None
+    if args.format == "table":
+        layout = _table_layout(args, result.columns)
     for note in result.notes:
         _notify(note)
-    for chunk in chunks(result, args.format):  # a streamed answer is written as it comes
+    for chunk in chunks(result, args.format, layout):  # a streamed answer is written as it comes
         sys.stdout.write(chunk)
         sys.stdout.flush()
     for note in result.after:
         _notify(note)
     return EXIT_OK
+
+
+def _table_layout(args, columns: list[str]):
+    """Fit the table to the terminal (when writing to one), or to --width; --wide: never."""
+    import shutil
+
+    from kg.format import TableLayout
+    from kg.humanize import column_label
+
+    width = args.width
+    if width is None and not args.wide and sys.stdout.isatty():
+        width = shutil.get_terminal_size((100, 24)).columns
+    if args.wide:
+        width = None
+    headers = None
+    if args.lang != "en":
+        folder = _project(args).queries_dir
+        headers = tuple(column_label(folder, c, args.lang) for c in columns)
+    return TableLayout(width=width, wrap=args.wrap, headers=headers)
 
 
 def cmd_stats(args) -> int:
@@ -265,6 +289,20 @@ def cmd_serve(args) -> int:
         out=lambda text: print(text, flush=True),
         notify=_notify,
     )
+
+
+def cmd_report(args) -> int:
+    from kg.site import write_report
+
+    summary = write_report(_project(args), args.output, editor=args.editor, notify=_notify)
+    page, size = summary.largest
+    print(
+        f"Wrote {summary.folder} in {summary.seconds:.2f} s: {summary.pages} pages "
+        f"({summary.articles} article(s), {summary.entities} entities, {summary.queries} "
+        f"questions), {summary.bytes:,} bytes; largest page {page} ({size:,} bytes)\n"
+        f"Open {summary.folder / 'index.html'} in a browser (it needs no network)."
+    )
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -357,7 +395,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="bind a query parameter (repeatable)",
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="label language")
+    p.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="label language; zh also translates the table's column headers",
+    )
+    p.add_argument(
+        "--columns",
+        metavar="A,B,...",
+        help="only these columns, in this order (all formats)",
+    )
+    p.add_argument(
+        "--width",
+        type=_positive(int, "columns"),
+        metavar="N",
+        help="fit the table to N terminal columns (default: the terminal's width when "
+        "writing to one; as wide as the cells when piped)",
+    )
+    p.add_argument("--wide", action="store_true", help="never cut or wrap cells: every cell whole")
+    p.add_argument(
+        "--wrap",
+        action="store_true",
+        help="wrap long cells over several lines instead of cutting them with …",
+    )
     p.add_argument(
         "--endpoint",
         metavar="URL",
@@ -435,6 +496,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="PATH",
         help="file to write (replaced atomically); - or none: standard output",
+    )
+
+    p = add(
+        "report",
+        cmd_report,
+        "Write a static, bilingual site of the build: each article with its evidence "
+        "highlighted, a timeline, a network, the stored questions' answers, entity pages and "
+        "the ontology.",
+        "examples:\n  kg report\n  kg report -o /tmp/oman-report\n\n"
+        "Opens from disk with no network (scripts ship with kg); the same build gives the same "
+        "bytes. The folder is written beside its target and renamed into place; a folder in "
+        "the way that is not a kg report is refused (exit 2).",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="folder to write (default: build/report/ of the project)",
+    )
+    p.add_argument(
+        "--editor",
+        default="http://127.0.0.1:7878/",
+        metavar="URL",
+        help="query editor the answer pages link to (default: kg serve's, http://127.0.0.1:7878/)",
     )
 
     p = add(

@@ -239,11 +239,15 @@ def queries_page(queries: list[StoredQuery], *, editor: str, endpoint: str, titl
 
 class _PageHandler(BaseHTTPRequestHandler):
     page = b""
+    report = None  # kg.report_files.ReportFiles: the report at /, the stored queries beside it
     server_version = "kg-serve"
     timeout = PAGES_IDLE_S  # a connection that sends nothing is closed after this
 
     def _send(self, head_only: bool) -> None:
         path = urllib.parse.urlsplit(self.path).path
+        if path != "/queries.html" and self.report is not None:
+            self.report.respond(self, head_only)
+            return
         if path not in ("/", "/queries.html", "/index.html"):
             self.send_error(404, "only / is served here; the SPARQL server is on the other port")
             return
@@ -363,8 +367,8 @@ class _TimedHead:
             self.server.head_clock.done(self.connection)  # the body has its own deadline
 
 
-def _pages_server(host: str, port: int, page: bytes) -> _Server:
-    handler = type("Handler", (_TimedHead, _PageHandler), {"page": page})
+def _pages_server(host: str, port: int, page: bytes, report=None) -> _Server:
+    handler = type("Handler", (_TimedHead, _PageHandler), {"page": page, "report": report})
     server_class = _Server
     if ":" in host:
         server_class = type("PagesServer6", (_Server,), {"address_family": socket.AF_INET6})
@@ -1123,7 +1127,10 @@ def serve(
     policy = Policy(host, port, allow_service=allow_service)
     proxy = _proxy_server(host, port, oxigraph, timeout_s, out, policy)
     try:
-        pages = _pages_server(host, pages_port, page.encode("utf-8"))
+        from kg.report_files import ReportFiles
+
+        report = ReportFiles(project, urls_editor)
+        pages = _pages_server(host, pages_port, page.encode("utf-8"), report)
     except BaseException:
         proxy.server_close()
         raise
@@ -1131,8 +1138,9 @@ def serve(
         editor=urls_editor,
         endpoint=urls_endpoint,
         store=f"{base}/store?graph=IRI",
-        queries=f"http://{_url_host(host)}:{pages.server_address[1]}/",
+        queries=f"http://{_url_host(host)}:{pages.server_address[1]}/queries.html",
     )
+    report_url = f"http://{_url_host(host)}:{pages.server_address[1]}/"
     serving = False
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
@@ -1160,6 +1168,7 @@ def serve(
             f"  SPARQL endpoint:   {urls.endpoint}\n"
             f"  graph store:       {urls.store} (reads only)\n"
             f"  stored queries:    {urls.queries} ({len(queries)} questions, one click each)\n"
+            f"  report:            {report_url} (kg report: article, timeline, network …)\n"
             f"Ready in {time.perf_counter() - started:.2f} s. Updates are refused (HTTP 403); "
             f"a request still running after {timeout_s} s is stopped, and the server "
             f"restarted above {memory_limit_mib} MiB. Ctrl-C stops."

@@ -42,7 +42,7 @@ class Served:
 
     @property
     def pages(self) -> str:
-        return f"http://{HOST}:{self.pages_port}/"
+        return f"http://{HOST}:{self.pages_port}/queries.html"
 
     def stop(self) -> tuple[int, str]:
         """SIGINT, as Ctrl-C sends; the exit code and what it printed after."""
