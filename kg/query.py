@@ -330,6 +330,15 @@ def open_store(data: bytes) -> Store:
     return store
 
 
+def build_store(result) -> Store:
+    """The store of a build (a BuildResult): its on-disk copy opened read-only, which takes
+    milliseconds, else (no copy, or one that cannot be opened) the N-Quads parsed into memory."""
+    from kg import diskstore
+
+    store = diskstore.open_read_only(result.project, result.manifest)
+    return store if store is not None else open_store(result.dataset)
+
+
 def _cell(term, labeler: Labeler) -> Cell:
     if term is None:
         return Cell("", None, False)
@@ -737,7 +746,7 @@ def run(
     query = find_query(project, name_or_file)
     bind(query, params or {})  # report parameter mistakes before any (re)build
     result = ensure_built(project, notify=notify)
-    store = open_store(result.dataset)
+    store = build_store(result)
     problems = undefined_terms(store, query)
     if problems:
         _check_syntax(query)  # a syntax error is the first thing to fix
