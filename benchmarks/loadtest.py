@@ -176,12 +176,36 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def embedded_times(project: Path, queries, runs: int) -> dict[str, float]:
+    """Median seconds of each query on the embedded engine (pyoxigraph, the build loaded in
+    memory in this process, every row read): the reference for the server's latencies."""
+    from pyoxigraph import RdfFormat, Store
+
+    store = Store()
+    store.load(path=str(project / "build" / "dataset.nq"), format=RdfFormat.N_QUADS, lenient=True)
+    out = {}
+    for name, text in queries:
+        times = []
+        for _ in range(runs + 1):  # the first run warms up
+            started = time.perf_counter()
+            answer = store.query(text, use_default_graph_as_union=True)
+            for _row in answer:
+                pass
+            times.append(time.perf_counter() - started)
+        out[name] = statistics.median(times[1:])
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--project", type=Path, default=ROOT, help="project folder (built)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (30)")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="client timeout")
+    parser.add_argument(
+        "--embedded-runs", type=int, default=0,
+        help="also time each query N times on the embedded engine, as the reference (0: no)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not Path("/proc/self/status").exists():
         raise SystemExit("needs Linux /proc to read the server's memory")
@@ -244,11 +268,27 @@ def main(argv=None) -> int:
     step = max(1, len(samples) // 10)
     timeline = ", ".join(f"{t:.0f} s: {kb / 1024:.0f}" for t, kb in samples[::step])
     print(f"\nServer RSS in MiB during the load: {timeline}.")
-    print("\n| query | answered | p50 ms | p99 ms |\n|---|---|---|---|")
+    embedded = (
+        embedded_times(args.project, queries, args.embedded_runs) if args.embedded_runs else {}
+    )
+    if embedded:
+        print(
+            f"\nEmbedded engine: the same query text on pyoxigraph in this process (build "
+            f"loaded in memory, every row read), median of {args.embedded_runs} runs after one "
+            "warm-up, measured after the load."
+        )
+        print("\n| query | answered | p50 ms | p99 ms | embedded ms | p50 / embedded |")
+        print("|---|---|---|---|---|---|")
+    else:
+        print("\n| query | answered | p50 ms | p99 ms |\n|---|---|---|---|")
     for name, _ in queries:
         values = [x * 1000 for x in stats.by_query.get(name, [])]
         median = statistics.median(values) if values else float("nan")
-        print(f"| {name} | {len(values)} | {median:.1f} | {percentile(values, 99):.1f} |")
+        row = f"| {name} | {len(values)} | {median:.1f} | {percentile(values, 99):.1f} |"
+        if embedded:
+            ref = embedded[name] * 1000
+            row += f" {ref:.1f} | {median / ref:.2f} |"
+        print(row)
     if stats.errors:
         print("\n| error | count |\n|---|---|")
         for what, count in sorted(stats.errors.items()):
