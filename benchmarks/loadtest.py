@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import queue
 import signal
@@ -218,6 +219,7 @@ def main(argv=None) -> int:
         "--embedded", action="store_true",
         help="then run the same load on the embedded engine in this process, as the reference",
     )  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write the key figures to this file")
     args = parser.parse_args(argv)
     if not Path("/proc/self/status").exists():
         raise SystemExit("needs Linux /proc to read the server's memory")
@@ -305,6 +307,27 @@ def main(argv=None) -> int:
             ref_median = statistics.median(ref) if ref else float("nan")
             row += f" {ref_median:.1f} | {median / ref_median:.2f} |"
         print(row)
+    if args.json:
+        figures = {
+            "clients": args.clients,
+            "duration": args.duration,
+            "answered": n,
+            "errors": errors,
+            "p50_ms": percentile(ms, 50),
+            "p99_ms": percentile(ms, 99),
+            "server_peak_rss_kb": after["VmHWM"],
+            "per_query_p50_ms": {
+                name: statistics.median(v) * 1000 for name, v in stats.by_query.items() if v
+            },
+        }
+        if embedded:
+            ref_ms = [x * 1000 for x in embedded.latencies]
+            figures["embedded_answered"] = len(ref_ms)
+            figures["embedded_p50_ms"] = percentile(ref_ms, 50)
+            figures["embedded_per_query_p50_ms"] = {
+                name: statistics.median(v) * 1000 for name, v in embedded.by_query.items() if v
+            }
+        args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     if stats.errors:
         print("\n| error | count |\n|---|---|")
         for what, count in sorted(stats.errors.items()):
