@@ -1167,7 +1167,8 @@ def export_project(
         export((), format=fmt, frame=frame)  # raises the usage error before any build
     context = load_context(project) if fmt == "jsonld" else None
     result = ensure_built(project, notify=notify)
-    quads = parse(result.dataset, format=RdfFormat.N_QUADS)
+    # The build's own bytes, checked against the manifest: IRIs need not be checked again.
+    quads = parse(result.dataset, format=RdfFormat.N_QUADS, lenient=True)
     done = export(quads, format=fmt, graphs=graphs, inferred=inferred, frame=frame, context=context)
     if to_file:
         write_atomic(output, done.data)

@@ -382,6 +382,15 @@ def open_store(data: bytes) -> Store:
     return store
 
 
+def build_store(result) -> Store:
+    """The store of a build (a BuildResult): its on-disk copy opened read-only, which takes
+    milliseconds, else (no copy, or one that cannot be opened) the N-Quads parsed into memory."""
+    from kg import diskstore
+
+    store = diskstore.open_read_only(result.project, result.manifest)
+    return store if store is not None else open_store(result.dataset)
+
+
 _XSD_DURATION = NamedNode(ns.XSD + "duration")
 
 
@@ -976,7 +985,7 @@ def run(
     if not allow_service:
         refuse_service(query)
     result = ensure_built(project, notify=notify)
-    store = open_store(result.dataset)
+    store = build_store(result)
     params.update(resolve_node_params(store, query, params))
     problems = undefined_terms(store, query)
     if problems:

@@ -49,9 +49,7 @@ def test_every_page_is_generated_linked_and_small(report, built):
         assert (report / "q" / f"{q.name}.csv").is_file(), q.name
     # an entity page per labelled node of the data, the talks among them
     talks = (report / "e" / "talks-2026-02-06.html").read_text(encoding="utf-8")
-    assert (
-        "美伊阿曼谈判(2月6日)" in talks and "US–Iran talks in Oman, 6 February" in talks
-    )
+    assert "美伊阿曼谈判(2月6日)" in talks and "US–Iran talks in Oman, 6 February" in talks
     assert "2月6日中午谈判正式重启" in talks  # its evidence, in context
     # no link points at a missing file; no script or style comes from elsewhere
     missing = {str(t) for p in pages for t in _local_links(p, report) if not t.exists()}
