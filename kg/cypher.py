@@ -443,12 +443,16 @@ def run(
     server, _ = falkor.open_projection(project.build_dir, sha, lambda: result.dataset)
     with server:
         graph = server.graph()
-        return execute(
-            graph, query, params, lang=lang, timeout=timeout, limit=limit, schema=_schema(graph)
-        )
+        known = _schema(graph, falkor.declared_names(project.build_dir))
+        return execute(graph, query, params, lang=lang, timeout=timeout, limit=limit, schema=known)
 
 
-def _schema(graph) -> dict[str, list[str]]:
+def _schema(graph, declared: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """The names the loaded graph has, and those the ontology declares (a stored question may
+    name a property that this corpus does not use: its answer is empty, not an error)."""
     from kg.falkor import schema
 
-    return schema(graph)
+    known = schema(graph)
+    for kind, names in (declared or {}).items():
+        known[kind] = sorted(set(known[kind]) | set(names))
+    return known

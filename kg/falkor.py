@@ -27,7 +27,7 @@ from kg.errors import KgError, KgQueryError
 from kg.graph import IN_GRAPH, RESOURCE, PropertyGraph
 
 GRAPH_NAME = "kg"
-PROJECTION_VERSION = 1  # bump when kg.graph changes what it produces
+PROJECTION_VERSION = 2  # bump when kg.graph changes what it produces
 SNAPSHOT = "graph.rdb"
 STAMP = "stamp.json"
 BATCH = 5000
@@ -206,6 +206,14 @@ def _stamp(dataset_sha: str) -> dict:
     return {"dataset_sha256": dataset_sha, "projection": PROJECTION_VERSION}
 
 
+def declared_names(build_dir: Path) -> dict[str, list[str]]:
+    """The names the ontology declares, as recorded beside the snapshot (empty if none)."""
+    try:
+        return json.loads((build_dir / "cypher" / STAMP).read_text()).get("declared", {})
+    except (OSError, ValueError):
+        return {}
+
+
 def open_projection(build_dir: Path, dataset_sha: str, dataset: bytes | None = None, **kw):
     """A started server holding the projection of the build: from build/cypher/graph.rdb when
     its stamp matches `dataset_sha`, else projected from `dataset` (a callable or bytes), loaded
@@ -216,9 +224,9 @@ def open_projection(build_dir: Path, dataset_sha: str, dataset: bytes | None = N
     stamp_path = data_dir / STAMP
     fresh = False
     try:
-        fresh = json.loads(stamp_path.read_text()) == _stamp(dataset_sha) and (
-            (data_dir / SNAPSHOT).is_file()
-        )
+        recorded = json.loads(stamp_path.read_text())
+        recorded.pop("declared", None)
+        fresh = recorded == _stamp(dataset_sha) and (data_dir / SNAPSHOT).is_file()
     except (OSError, ValueError):
         fresh = False
     if fresh:
@@ -233,7 +241,7 @@ def open_projection(build_dir: Path, dataset_sha: str, dataset: bytes | None = N
         load(server.graph(), pg)
         server.save()
         tmp = stamp_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(_stamp(dataset_sha)))
+        tmp.write_text(json.dumps({**_stamp(dataset_sha), "declared": pg.declared}))
         os.replace(tmp, stamp_path)
     except BaseException:
         server.stop()

@@ -92,6 +92,9 @@ class PropertyGraph:
     rel_types: dict[str, str]  # relationship type -> predicate IRI
     labels: dict[str, str]  # label -> class IRI (derived labels not included)
     graphs: list[str] = field(default_factory=list)  # the named graphs, sorted
+    # names the ontology declares (labels, types, keys), used by the data or not: a stored
+    # question may name a property that one corpus happens not to use
+    declared: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> tuple[int, int]:
         return len(self.nodes), len(self.rels)
@@ -214,6 +217,7 @@ def project(dataset: bytes) -> PropertyGraph:
     described: dict[str, set[str]] = defaultdict(set)  # subject -> graphs
     nodes: set[str] = set()
     graphs: set[str] = set()
+    ontology_types: list[tuple[str, str]] = []
     for quad in parse(dataset, RdfFormat.N_QUADS, lenient=True):
         if isinstance(quad.graph_name, DefaultGraph):
             raise ValueError("the build has a triple in the default graph; it has no named graph")
@@ -224,6 +228,8 @@ def project(dataset: bytes) -> PropertyGraph:
         o = quad.object
         nodes.add(s)
         described[s].add(g)
+        if g == ns.GRAPH_ONTOLOGY and p == _RDF_TYPE and isinstance(o, NamedNode):
+            ontology_types.append((s, o.value))
         if isinstance(o, Literal):
             literals[s][g].add((p, o.language, o.datatype.value, o.value))
         else:
@@ -329,7 +335,33 @@ def project(dataset: bytes) -> PropertyGraph:
         rel_types=dict(sorted((namer.names[p], p) for (_, p, _) in links)),
         labels=dict(sorted((namer.names[t], t) for t in types)),
         graphs=sorted(graphs),
+        declared=_declared(ontology_types, namer),
     )
+
+
+_CLASSES = {ns.OWL + "Class", ns.RDFS + "Class"}
+_PROPERTIES = {
+    ns.RDF + "Property", ns.OWL + "ObjectProperty", ns.OWL + "DatatypeProperty",
+    ns.OWL + "AnnotationProperty",
+}  # fmt: skip
+
+
+def _declared(ontology_types: list[tuple[str, str]], used: _Namer) -> dict[str, list[str]]:
+    classes = {s for s, o in ontology_types if o in _CLASSES}
+    props = {s for s, o in ontology_types if o in _PROPERTIES}
+    namer = _Namer(classes | props)
+
+    def name(iri: str) -> str:  # the data's name when the data uses the term
+        return used.names.get(iri) or namer.names[iri]
+
+    keys = set()
+    for p in props:
+        keys |= {name(p)} | {f"{name(p)}_{lang}" for lang in ("en", "zh")}
+    return {
+        "labels": sorted(name(c) for c in classes),
+        "types": sorted(name(p) for p in props),
+        "keys": sorted(keys),
+    }
 
 
 def _annotations(links, literals) -> dict[str, dict[str, object]]:
