@@ -527,6 +527,16 @@ class Article:
              "kg:storyPhase kg:aftermath", "kg:aboutIssue kgi:trade-with-iran",
              "kg:eventType kgt:cameo-163 , kgt:plover-SANCTION"], q,
         )  # fmt: skip
+        # The article's own tension: the tariff imposed in one sentence, possible in another.
+        q_possible = q
+        q = self.quote(f"{zh[side_a]}对与{zh[side_b]}有贸易往来的国家加征关税")
+        self.node(
+            f"{a}-tension-tariff", "kg:Tension", "The tariff: imposed or possible",
+            "关税:“加征”还是“可能面临”",
+            [f"kg:tensionAbout kgr:{tariff}",
+             f"kg:explanation {_en('One sentence imposes the tariff, another: goods may face it')}",
+             f"kg:quote {_ttl_str(q_possible)}"], q,
+        )  # fmt: skip
 
         # The author's analysis.
         for k in range(rng.randint(4, 8)):

@@ -169,7 +169,9 @@ def _anchor_file(project: Project, lf: LoadedFile, problems: list[AnchorProblem]
         ]
         if len(outside) == 1:
             start = outside[0]
-            _add_evidence(out, subject, article_node, article_id, source, start, len(quote))
+            _add_evidence(
+                out, subject, article_node, article_id, source, start, len(quote), furniture
+            )
             first_start[subject] = min(start, first_start.get(subject, start))
         elif not found:
             problem(node, f"quote not found in {src_rel}", quote)
@@ -207,8 +209,11 @@ def _add_source_facts(out: Anchored, article: NamedNode, path: Path, source: str
     ]
 
 
-def _add_evidence(out, node, article, article_id, source, start, length) -> None:
+def _add_evidence(out, node, article, article_id, source, start, length, furniture=()) -> None:
     end = start + length
+    # The context stops at page furniture: it is not content, and a selector should not carry it.
+    before = max([0, start - CONTEXT_CHARS, *(f_end for _, f_end in furniture if f_end <= start)])
+    after = min([len(source), end + CONTEXT_CHARS, *(f for f, _ in furniture if f >= end)])
     graph = NamedNode(out.file.source.graph)
     e_iri = ns.evidence_iri(article_id, start, end)
     e = NamedNode(e_iri)
@@ -229,8 +234,8 @@ def _add_evidence(out, node, article, article_id, source, start, length) -> None
             (target, _oa("hasSelector"), position),
             (quote, _TYPE, _oa("TextQuoteSelector")),
             (quote, _oa("exact"), Literal(source[start:end])),
-            (quote, _oa("prefix"), Literal(source[max(0, start - CONTEXT_CHARS) : start])),
-            (quote, _oa("suffix"), Literal(source[end : end + CONTEXT_CHARS])),
+            (quote, _oa("prefix"), Literal(source[before:start])),
+            (quote, _oa("suffix"), Literal(source[end:after])),
             (position, _TYPE, _oa("TextPositionSelector")),
             (position, _oa("start"), Literal(str(start), datatype=_NNI)),
             (position, _oa("end"), Literal(str(end), datatype=_NNI)),

@@ -9,8 +9,9 @@ but converting a million triples to rdflib terms and back costs more than the re
 the schema uses only rdfs:subClassOf, rdfs:subPropertyOf, rdfs:domain, rdfs:range and
 owl:inverseOf, and the data adds no schema, the closure splits: reasonable closes the schema
 alone (small, and cached per schema), and the instance triples are closed here in Python by
-the OWL RL rules those axioms trigger (cax-sco, prp-spo1, prp-dom, prp-rng, prp-inv1/2). Any
-other construct falls back to reasonable on everything. `KG_REASONER=reasonable` forces it.
+the OWL RL rules those axioms trigger (cax-sco, prp-spo1, prp-dom, prp-rng, prp-inv1/2, and
+cls-hv1/2 for a named owl:hasValue restriction such as kg:HappenedEvent). Any other construct
+falls back to reasonable on everything. `KG_REASONER=reasonable` forces it.
 tests/test_benchmark_equivalence.py checks that both agree (and agree with owlrl).
 """
 
@@ -73,11 +74,13 @@ _SUBPROP = NamedNode(ns.RDFS + "subPropertyOf")
 _DOMAIN = NamedNode(ns.RDFS + "domain")
 _RANGE = NamedNode(ns.RDFS + "range")
 _INVERSE = NamedNode(ns.OWL + "inverseOf")
-_SCHEMA_PREDICATES = {_SUBCLASS, _SUBPROP, _DOMAIN, _RANGE, _INVERSE}
+_ON_PROPERTY = NamedNode(ns.OWL + "onProperty")
+_HAS_VALUE = NamedNode(ns.OWL + "hasValue")
+_SCHEMA_PREDICATES = {_SUBCLASS, _SUBPROP, _DOMAIN, _RANGE, _INVERSE, _ON_PROPERTY, _HAS_VALUE}
 # Declarations the split handles (they trigger no instance rule beyond the axioms above).
 _SCHEMA_TYPES = {
     NamedNode(ns.OWL + x) for x in ("Class", "ObjectProperty", "DatatypeProperty",
-                                    "AnnotationProperty", "Ontology")
+                                    "AnnotationProperty", "Ontology", "Restriction")
 } | {NamedNode(ns.RDFS + "Class"), NamedNode(ns.RDF + "Property")}  # fmt: skip
 # W3C predicates that carry no OWL RL semantics of their own.
 _PLAIN_W3C = {NamedNode(ns.RDFS + x) for x in ("label", "comment", "seeAlso", "isDefinedBy")} | {
@@ -150,6 +153,20 @@ def _split_closure(asserted: set[Triple]) -> set[Triple]:
     domains: dict[NamedNode, set] = {}
     ranges: dict[NamedNode, set] = {}
     inverses: dict[NamedNode, set] = {}
+    on_property: dict[NamedNode, NamedNode] = {}
+    has_value: dict[NamedNode, NamedNode] = {}
+    for t in schema:  # restrictions as written (the schema closure adds none)
+        if t.predicate == _ON_PROPERTY:
+            on_property[t.subject] = t.object
+        elif t.predicate == _HAS_VALUE:
+            has_value[t.subject] = t.object
+    if set(on_property) != set(has_value):
+        raise _NotSplittable("an owl:onProperty restriction other than owl:hasValue")
+    # cls-hv1: a member of R has value v for p; cls-hv2: whatever has v for p is an R.
+    value_of = {r: (on_property[r], has_value[r]) for r in on_property}
+    restrictions_with: dict = {}
+    for r, pv in value_of.items():
+        restrictions_with.setdefault(pv, []).append(r)
     for t in tbox:
         p = t.predicate
         if p == _SUBCLASS:
@@ -205,29 +222,43 @@ def _split_closure(asserted: set[Triple]) -> set[Triple]:
     out.update(asserted)
     todo = list(rest)
     add = out.add
+
+    def typed(s, c) -> None:
+        """Add `s a c` (c already closed over superclasses) and what cls-hv1 makes of it."""
+        n = Triple(s, _TYPE, c)
+        if n not in out:
+            add(n)
+            if c in _SCHEMA_TYPES and n not in tbox:
+                raise _NotSplittable(f"the data makes {s} a {c}")
+        pv = value_of.get(c)
+        if pv is not None:
+            n = Triple(s, pv[0], pv[1])
+            if n not in out:
+                add(n)
+                todo.append(n)
+
     while todo:
         t = todo.pop()
         s, p, o = t.subject, t.predicate, t.object
         if p == _TYPE:
             for c in classes_of(o):
-                n = Triple(s, _TYPE, c)
-                if n not in out:
-                    add(n)
-                    if c in _SCHEMA_TYPES:
-                        raise _NotSplittable(f"the data declares {s} a {c}")
+                typed(s, c)
             continue
         sups, inv, dom, rng = plan(p)
         new = [Triple(s, q, o) for q in sups]
         if not isinstance(o, Literal):
             new += [Triple(o, q, s) for q in inv]
-            new += [Triple(o, _TYPE, c) for c in rng]
-        new += [Triple(s, _TYPE, c) for c in dom]
+            for c in rng:
+                typed(o, c)
+        for c in dom:
+            typed(s, c)
+        if restrictions_with:
+            for q in (p, *sups):
+                for r in restrictions_with.get((q, o), ()):
+                    for c in classes_of(r):
+                        typed(s, c)
         for n in new:
             if n not in out:
                 add(n)
-                if n.predicate == _TYPE:
-                    if n.object in _SCHEMA_TYPES and Triple(n.subject, _TYPE, n.object) not in tbox:
-                        raise _NotSplittable(f"the data makes {n.subject} a {n.object}")
-                else:
-                    todo.append(n)
+                todo.append(n)
     return out

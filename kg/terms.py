@@ -25,7 +25,7 @@ KNOWN_EXTERNAL_TERMS: dict[str, frozenset[str] | None] = {
     ),
     ns.OWL: frozenset(
         {"Ontology", "Class", "ObjectProperty", "DatatypeProperty", "Thing", "versionInfo"}
-        | {"equivalentClass", "NamedIndividual"}
+        | {"equivalentClass", "NamedIndividual", "Restriction", "onProperty", "hasValue"}
     ),
     ns.XSD: frozenset(
         {"string", "boolean", "integer", "decimal", "date", "gYearMonth", "gYear", "duration"}

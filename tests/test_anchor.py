@@ -82,11 +82,38 @@ def test_offsets_slice_back_to_the_quote(built):
         text = (sources / r["file"].value).read_text(encoding="utf-8")
         start, end = int(r["start"].value), int(r["end"].value)
         assert text[start:end] == r["exact"].value
-        assert r["prefix"].value == text[max(0, start - CONTEXT_CHARS) : start]
-        assert r["suffix"].value == text[end : end + CONTEXT_CHARS]
+        # the context is up to CONTEXT_CHARS, clipped at page furniture (test below)
+        assert text[max(0, start - CONTEXT_CHARS) : start].endswith(r["prefix"].value)
+        assert text[end : end + CONTEXT_CHARS].startswith(r["suffix"].value)
         article_id = r["g"].value.rsplit("/", 1)[1]
         assert r["g"].value == ns.article_graph(article_id)
         assert r["e"].value == ns.evidence_iri(article_id, start, end)
+
+
+def test_quote_context_stops_at_page_furniture(built):
+    """oa:prefix / oa:suffix hold content only: never the furniture, not even its start."""
+    store = _store(built)
+    furniture = [
+        r[0].value
+        for r in store.query(
+            "SELECT ?f WHERE { ?a kg:pageFurniture ?f }",
+            prefixes=PREFIXES,
+            use_default_graph_as_union=True,
+        )
+    ]
+    assert furniture, "the project declares no page furniture: nothing to check"
+    rows = list(store.query(ANNOTATIONS, prefixes=PREFIXES, use_default_graph_as_union=True))
+    sources = built.project.sources_dir
+    clipped = 0
+    for r in rows:
+        text = (sources / r["file"].value).read_text(encoding="utf-8")
+        end = int(r["end"].value)
+        for f in furniture:
+            at = text.find(f)
+            if at >= end and at < end + CONTEXT_CHARS:
+                assert end + len(r["suffix"].value) == at, (r["e"].value, r["suffix"].value)
+                clipped += 1
+    assert clipped, "no quote ends near the furniture: the clipping is not exercised"
 
 
 def test_evidence_count_matches_manifest(built):

@@ -430,14 +430,14 @@ def test_iran_positions(ask):
     assert (
         "kgr:iran-refuses-to-drop-axis",
         "kg:Position",
-        "kgr:iran",
+        "kgr:khamenei",
         "kgi:support-for-armed-groups",
         "kg:firm",
     ) in got
     assert (
         "kgr:iran-no-recognition-of-israel",
         "kg:Position",
-        "kgr:iran",
+        "kgr:khamenei",
         "kgi:recognition-of-israel",
         "kg:firm",
     ) in got
@@ -974,3 +974,26 @@ def test_cli_runs_stored_queries_in_chinese(seed, run_kg):
     assert done.returncode == 0, done.stderr
     for word in ("伊斯坦布尔", "阿曼", "伊朗", "至少九个中东国家"):
         assert word in done.stdout
+
+
+def test_tensions(ask):
+    """Both passages of each tension, in the article's order, with what they are about."""
+    a = ask("tensions")
+    got = a.tuples("tension", "about", "quote_1", "quote_2")
+    assert (
+        "kgr:tension-tariff-imposed-or-possible",
+        "kgr:tariff-on-iran-trading-partners",
+        "对与伊朗有贸易往来的国家加征关税",
+        "其出口至美国的商品将可能面临额外的从价关税,例如25%",
+    ) in got
+    assert (
+        "kgr:tension-face-to-face-or-indirect",
+        "kgr:talks-2026-02-06",
+        "两国高层首次面对面会谈",
+        "谈判以“同楼不同室”的方式间接展开",
+    ) in got
+    assert {row[0] for row in got} == {
+        "kgr:tension-tariff-imposed-or-possible",
+        "kgr:tension-face-to-face-or-indirect",
+    }
+    assert all(row["explanation_en"] for row in a.rows)

@@ -201,7 +201,7 @@ def test_the_stored_queries_page_opens_every_question_in_the_editor(served, proj
     page = body.decode("utf-8")
     queries = list_queries(locate(project_dir))
     links = _links(page)
-    assert sorted(links) == [q.name for q in queries] and len(links) == 16
+    assert sorted(links) == [q.name for q in queries] and len(links) == 17
     for q in queries:
         assert html.escape(q.question) in page
         assert links[q.name].startswith(f"{served.base}/#")
@@ -240,7 +240,7 @@ def test_browser_runs_a_stored_question_from_the_page(served, built, project_dir
             page = browser.new_page()
             for name, (params, expected) in cases.items():
                 page.goto(served.pages)
-                assert page.locator("a.query").count() == 16
+                assert page.locator("a.query").count() == 17
                 page.click(f"a.query[data-query={name}]")
                 editor = ".tabPanel.active .CodeMirror"
                 page.wait_for_selector(editor, timeout=15_000)

@@ -89,6 +89,8 @@ kgr:t-demand a kg:Demand ; {LABELS} ; {EVIDENCE} ;
 # What a node of each class needs to conform with no warning (beyond labels and evidence).
 REQUIRED = {
     "kg:Event": "kg:status kg:happened",
+    "kg:HappenedEvent": "kg:status kg:happened",
+    "kg:Tension": 'kg:tensionAbout kgr:t-event ; kg:explanation "x"@en',
     "kg:Meeting": "kg:status kg:happened ; kg:hasParticipant kgr:t-us , kgr:t-iran",
     "kg:Talks": (
         "kg:status kg:happened ; kg:hasParticipant kgr:t-us , kgr:t-iran ; kg:location kgr:t-place"
@@ -561,6 +563,27 @@ CASES: list[Case] = [
         node("kg:Event", required=False),
         node("kg:Event", "kg:status kg:happened , kg:planned", required=False),
         node("kg:Event", "kg:status kg:firm", required=False),
+    ),
+    class_case("Tension", "kg:Tension"),
+    case(
+        "Tension-tensionAbout",
+        node("kg:Tension"),
+        node("kg:Tension", required=False),
+        node("kg:Tension", "kg:tensionAbout kgr:t-place"),
+    ),
+    case(
+        "Tension-explanation",
+        node("kg:Tension"),
+        without("kg:Tension", "kg:explanation"),
+        node("kg:Tension", 'kg:explanation "x"@fr'),
+        node("kg:Tension", 'kg:explanation "a"@en , "b"@en'),
+    ),
+    class_case("HappenedEvent", "kg:HappenedEvent"),
+    case(
+        "HappenedEvent-status",
+        node("kg:HappenedEvent"),
+        node("kg:HappenedEvent", "kg:status kg:planned", required=False),
+        node("kg:HappenedEvent", "kg:status kg:happened , kg:planned", required=False),
     ),
     value_case(
         "Event-eventType", "kg:Event", "kg:eventType", "kgt:plover-CONSULT", "kgi:sanctions"
