@@ -21,7 +21,7 @@ from kg.query import find_query, open_store
 # a new .rq without a twin fails the test below until it gets one (or is listed here).
 MISSING_TWINS = {
     "actors", "background", "claims", "conflicts", "iran-positions", "measures", "next-steps",
-    "third-parties", "timeline", "venue-change",
+    "tensions", "third-parties", "timeline", "venue-change",
 }  # fmt: skip
 # Parameters for the questions that take some, per project.
 PARAMS = {
