@@ -30,7 +30,8 @@ NAMED_GRAPH = "NamedGraph"  # a node that names a graph of the build
 ANNOTATION = "Annotation"  # derived: a Web Annotation that anchors evidence
 IN_GRAPH = "IN_GRAPH"  # node -> graph that describes it, with that graph's literals
 DERIVED_LABELS = (RESOURCE, NAMED_GRAPH, ANNOTATION)
-DERIVED_NODE_KEYS = ("iri", "id", "kind")  # kind: of a NamedGraph node
+# kind: of a NamedGraph node; relationshipType: of a predicate's node, the type its triples get
+DERIVED_NODE_KEYS = ("iri", "id", "kind", "relationshipType")
 ANNOTATION_KEYS = ("quote", "start", "end", "article")  # derived, on :Annotation nodes
 REL_KEYS = ("graphs", "asserted")  # on every relationship but IN_GRAPH
 DATATYPE_SUFFIX = "__datatype"  # companion of a key whose values have several datatypes
@@ -299,6 +300,7 @@ def project(dataset: bytes) -> PropertyGraph:
         if p == _RDF_TYPE:
             labels_of[s].add(namer.names[o])
     annotations = _annotations(links, literals)
+    link_predicates = {p for (_, p, _) in links}
 
     out_nodes: list[Node] = []
     for iri in sorted(nodes):
@@ -311,6 +313,8 @@ def project(dataset: bytes) -> PropertyGraph:
         props: dict[str, object] = {"iri": iri, "id": short_id(iri)}
         if iri in graphs:
             props["kind"] = graph_kind(iri)
+        if iri in link_predicates:  # from the relationship to the property's own node
+            props["relationshipType"] = namer.names[iri]
         union = set().union(*literals[iri].values()) if iri in literals else set()
         props.update(literal_props(union))
         if iri in annotations:  # never overrides a stated value (the build states none)

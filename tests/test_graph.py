@@ -88,3 +88,16 @@ def test_literal_types(built):
     assert pg.keys["date"].datatype is None
     assert {"xsd:date", "xsd:gYearMonth", "xsd:gYear"} >= set(values["date__datatype"])
     assert "label_en" in pg.keys and "label_zh" in pg.keys
+
+
+def test_a_predicates_node_names_its_relationship_type(built):
+    """From a relationship to the description of its property: p.relationshipType = type(r)."""
+    pg = project(built.dataset)
+    by_iri = {n.iri: n for n in pg.nodes}
+    held_by = by_iri[ns.KG + "heldBy"].props
+    assert held_by["relationshipType"] == "heldBy" and held_by["id"] == "kg:heldBy"
+    for rtype, predicate in pg.rel_types.items():
+        if predicate in by_iri:
+            assert by_iri[predicate].props["relationshipType"] == rtype
+    # a predicate only of literals (kg:date) names no relationship type
+    assert "relationshipType" not in by_iri[ns.KG + "date"].props
