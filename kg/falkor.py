@@ -27,7 +27,7 @@ from kg.errors import KgError, KgQueryError
 from kg.graph import IN_GRAPH, RESOURCE, PropertyGraph
 
 GRAPH_NAME = "kg"
-PROJECTION_VERSION = 3  # bump when kg.graph changes what it produces
+PROJECTION_VERSION = 4  # bump when kg.graph changes what it produces
 SNAPSHOT = "graph.rdb"
 STAMP = "stamp.json"
 BATCH = 5000
@@ -177,6 +177,8 @@ def load(graph, pg: PropertyGraph, *, batch: int = BATCH) -> None:
     """Write `pg` into the (empty or replaced) FalkorDB graph `graph`."""
     graph.query(f"CREATE INDEX FOR (n:{RESOURCE}) ON (n.iri)")
     graph.query(f"CREATE INDEX FOR (n:{RESOURCE}) ON (n.id)")
+    # from a relationship to its property's node: (p:Resource {relationshipType: type(r)})
+    graph.query(f"CREATE INDEX FOR (n:{RESOURCE}) ON (n.relationshipType)")
     by_labels: dict[tuple[str, ...], list[dict]] = {}
     for node in pg.nodes:
         by_labels.setdefault(tuple(node.labels), []).append(node.props)
