@@ -27,7 +27,7 @@ from kg.errors import KgError, KgQueryError
 from kg.graph import IN_GRAPH, RESOURCE, PropertyGraph
 
 GRAPH_NAME = "kg"
-PROJECTION_VERSION = 4  # bump when kg.graph changes what it produces
+PROJECTION_VERSION = 5  # bump when kg.graph changes what it produces
 SNAPSHOT = "graph.rdb"
 STAMP = "stamp.json"
 BATCH = 5000

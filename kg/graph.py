@@ -229,8 +229,11 @@ def project(dataset: bytes) -> PropertyGraph:
         o = quad.object
         nodes.add(s)
         described[s].add(g)
-        if g == ns.GRAPH_ONTOLOGY and p == _RDF_TYPE and isinstance(o, NamedNode):
-            ontology_types.append((s, o.value))
+        if g == ns.GRAPH_ONTOLOGY and isinstance(o, NamedNode):
+            if p == _RDF_TYPE:
+                ontology_types.append((s, o.value))
+            elif p in _ALIGNMENTS:  # a class or property of another vocabulary it builds on
+                ontology_types.append((o.value, _ALIGNMENTS[p]))
         if isinstance(o, Literal):
             literals[s][g].add((p, o.language, o.datatype.value, o.value))
         else:
@@ -344,6 +347,11 @@ def project(dataset: bytes) -> PropertyGraph:
 
 
 _CLASSES = {ns.OWL + "Class", ns.RDFS + "Class"}
+# the superclass or superproperty named by an alignment is a class or property too
+_ALIGNMENTS = {
+    ns.RDFS + "subClassOf": ns.RDFS + "Class",
+    ns.RDFS + "subPropertyOf": ns.RDF + "Property",
+}
 _PROPERTIES = {
     ns.RDF + "Property", ns.OWL + "ObjectProperty", ns.OWL + "DatatypeProperty",
     ns.OWL + "AnnotationProperty",

@@ -18,11 +18,15 @@ WITH actor, min(kind.iri) AS kind_iri
 MATCH (kind:Resource {iri: kind_iri})
 OPTIONAL MATCH (actor)-[:affiliatedWith|delegationOf]->(affiliation)
 OPTIONAL MATCH (actor)-[:holdsPost]->(title)
-// a family tie: a relation declared under schema:relatedTo (not that one itself); the few
-// relations first, then the actor's relationships of their types
-OPTIONAL MATCH (relation)-[:rdfs__subPropertyOf*1..]->(:Resource {id: 'schema:relatedTo'}),
-               (actor)-[tie]->(relative)
-  WHERE relation.id <> 'schema:relatedTo' AND type(tie) = relation.relationshipType
+// a family tie: a relation declared under schema:relatedTo (not that one itself). The build's
+// inference states schema:relatedTo beside each such tie: it finds the relatives, then the
+// relationships between the two say which relation it is
+OPTIONAL MATCH (actor)-[:schema__relatedTo]->(relative)
+OPTIONAL MATCH (actor)-[tie]->(relative)
+  WHERE type(tie) <> 'schema__relatedTo'
+WITH actor, kind, affiliation, title, relative, type(tie) AS tie_type
+OPTIONAL MATCH (relation:Resource {relationshipType: tie_type})
+                 -[:rdfs__subPropertyOf*1..]->(:Resource {id: 'schema:relatedTo'})
 RETURN DISTINCT actor, kind, affiliation, title, relation, relative
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
 ORDER BY kind.iri, actor.iri, affiliation IS NOT NULL, affiliation.iri, title IS NOT NULL,

@@ -7,7 +7,10 @@
 MATCH (holder)-[:affiliatedWith*0..]->(:Resource {id: 'iran'})
 WITH DISTINCT holder
 MATCH (position:Position)-[:heldBy]->(holder)
-MATCH (kind:Resource {id: CASE WHEN position:RedLine THEN 'kg:RedLine' ELSE 'kg:Position' END})
+WITH position, holder,
+     CASE WHEN position:RedLine THEN 'kg:RedLine' ELSE 'kg:Position' END AS kind_id
+// (the id computed first: FalkorDB uses the id index for a value, not for a CASE in the pattern)
+MATCH (kind:Resource {id: kind_id})
 OPTIONAL MATCH (position)-[:aboutIssue]->(issue)
 OPTIONAL MATCH (position)-[:firmness]->(firmness)
 OPTIONAL MATCH (position)-[:statedIn]->(stated_in)
