@@ -5,10 +5,14 @@
 //   event (mediation, lobbying …), or as the country where talks were held or planned ("place"
 //   is the venue).
 // columns: actor how event place
+// the sides: states that take part in talks on a side or send a delegation (a few nodes,
+// found once)
+MATCH ()-[:onSide|delegationOf]->(side)
+WITH collect(DISTINCT side) AS sides
 // events that shaped the talks: the talks themselves, their parts, the plans they replaced,
 // and whatever led to any of these
 MATCH (event)-[:ledTo|partOf|supersededBy*0..]->(:Talks)
-WITH DISTINCT event
+WITH DISTINCT sides, event
 CALL {
   // a role in the event
   WITH event
@@ -27,15 +31,13 @@ CALL {
         (how:Resource {id: 'kg:location'})
   RETURN actor, how, place
 }
-WITH DISTINCT actor, how, event, place
+WITH DISTINCT sides, actor, how, event, place
 WHERE actor:Actor
-// not a side, nor one of a side's bodies, delegations or people. (OPTIONAL MATCH and count,
-// not WHERE NOT (actor)-[…]->(): FalkorDB 4.16 fails on a pattern predicate after a UNION,
-// "Type mismatch: expected Null but was Pointer")
-OPTIONAL MATCH (actor)-[:affiliatedWith*0..]->(side)<-[:onSide|delegationOf]-()
-OPTIONAL MATCH (actor)-[:delegationOf]->(represented)<-[:onSide|delegationOf]-()
-WITH actor, how, event, place, count(side) + count(represented) AS sides
-WHERE sides = 0
+// not a side, nor one of a side's bodies, delegations or people
+OPTIONAL MATCH (actor)-[:affiliatedWith*0..]->(affiliation)
+OPTIONAL MATCH (actor)-[:delegationOf]->(represented)
+WITH sides, actor, how, event, place, collect(affiliation) + collect(represented) AS belongs_to
+WHERE none(x IN belongs_to WHERE x IN sides)
 RETURN actor, how, event, place
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
 ORDER BY actor.iri, how.iri, event.iri, place IS NOT NULL, place.iri
