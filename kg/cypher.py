@@ -51,6 +51,7 @@ READ_PROCEDURES = (
 _HEADER_LINE = re.compile(r"^\s*//")
 _FALKOR_POS = re.compile(r"line: (\d+), column: (\d+)")
 _ERR_MSG = re.compile(r"errMsg: (.*?) line: \d+", re.DOTALL)
+_NAMED_ERROR = re.compile(r"^Unknown function '(\w+)'|^'(\w+)' not defined")
 
 
 _NAMES = ("ident", "bident")
@@ -327,8 +328,30 @@ def _engine_error(e: Exception, query: StoredQuery, timeout: float | None) -> Kg
     if m:
         detail = _ERR_MSG.search(msg)
         text = detail.group(1).strip() if detail else msg
-        return KgQueryError(f"{query.rel}:{m.group(1)}:{m.group(2)}: Cypher syntax error: {text}")
+        line = int(m.group(1))
+        column = _char_column(query.text, line, int(m.group(2)))
+        return KgQueryError(f"{query.rel}:{line}:{column}: Cypher syntax error: {text}")
+    # errors the engine gives without a position: point at the name they are about
+    m = _NAMED_ERROR.search(msg)
+    if m:
+        function, variable = m.groups()
+        toks = tokens(query.text)
+        for tok, nxt in zip(toks, toks[1:] + [None], strict=True):
+            if tok.kind != "ident" or tok.text != (function or variable):
+                continue
+            if function and (nxt is None or nxt.text != "("):
+                continue
+            return KgQueryError(f"{query.rel}:{tok.line}:{tok.column}: {printable(msg)}")
     return KgQueryError(f"{query.rel}: {printable(msg)}")
+
+
+def _char_column(text: str, line: int, byte_column: int) -> int:
+    """The engine counts columns in UTF-8 bytes; the file's reader counts characters."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return byte_column
+    head = lines[line - 1].encode("utf-8")[: max(byte_column - 1, 0)]
+    return len(head.decode("utf-8", errors="ignore")) + 1
 
 
 def execute(

@@ -147,9 +147,27 @@ def test_syntax_error_names_the_files_line_and_column(engine, tmp_path):
     q = _adhoc(
         tmp_path, "// question: broken\n// columns: x\nMATCH (n)\nRETURN n.iri AS x x\nLIMIT 1\n"
     )
-    with pytest.raises(KgQueryError, match=r"q\.cypher:4:\d+: Cypher syntax error") as e:
+    with pytest.raises(KgQueryError, match=r"q\.cypher:4:19: Cypher syntax error") as e:
         cypher.execute(graph, q, schema=schema)
     assert e.value.exit_code == 2
+    # the engine counts UTF-8 bytes; the column is the file's, in characters
+    q = _adhoc(tmp_path, "MATCH (n)\nRETURN '伊朗' AS y, n.iri AS x x")
+    with pytest.raises(KgQueryError, match=r"q\.cypher:2:30: Cypher syntax error"):
+        cypher.execute(graph, q, schema=schema)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("MATCH (n)\nRETURN nosuch(n) AS x", "2:8", "Unknown function 'nosuch'"),
+        ("MATCH (n)\nWITH n LIMIT 1\nRETURN m AS x", "3:8", "'m' not defined"),
+    ],
+)
+def test_errors_without_a_position_point_at_the_name(engine, tmp_path, text, where, what):
+    _, graph, schema, _, _, _ = engine
+    with pytest.raises(KgQueryError) as e:
+        cypher.execute(graph, _adhoc(tmp_path, text), schema=schema)
+    assert str(e.value).endswith(f"q.cypher:{where}: {what}") and e.value.exit_code == 2
 
 
 def test_unknown_names_exit_1_with_the_closest(engine, tmp_path):
@@ -197,6 +215,44 @@ def test_cli(run_kg, built_copy):
     bad = run_kg("cypher", "nosuch", cwd=root)
     assert bad.returncode == 2 and "unknown Cypher query" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "says"),
+    [
+        ("MATCH (n)\nRETURN n.iri AS x x\n", 2, "q.cypher:2:19: Cypher syntax error"),
+        ("MATCH (d:Demnd)\nRETURN d.iri AS x\n", 1, "q.cypher:1:10: label :Demnd"),
+        ("MATCH (n:Resource)-[:heldby]->(h)\nRETURN h.iri AS x\n", 1, "closest: :heldBy"),
+        ("MATCH (n:Resource)\nRETURN n.lable_en AS x\n", 1, "closest: .label_en"),
+        ("MATCH (n:Resource {id: 'iran'})\nSET n.x = 1\n", 2, "q.cypher:2:1: SET would change"),
+        ("CALL db.idx.fulltext.drop('Resource')\n", 2, "q.cypher:1:1: CALL"),
+        ("MATCH (a), (b), (c), (d) RETURN count(*) AS n\n", 2, "no answer within 0.3 s"),
+    ],
+)
+def test_cli_bad_input(run_kg, built_copy, tmp_path, text, code, says):
+    """What a user sees: the exit code and the file's own line and column, no traceback."""
+    path = tmp_path / "q.cypher"
+    path.write_text(text, encoding="utf-8")
+    out = run_kg("cypher", str(path), "--timeout", "0.3", cwd=built_copy.root)
+    assert out.returncode == code, out.stderr
+    assert says in out.stderr and "Traceback" not in out.stderr
+    assert out.stdout == ""
+
+
+def test_cli_params_are_bound(run_kg, built_copy, tmp_path):
+    path = tmp_path / "q.cypher"
+    path.write_text(
+        "// param: name string  a label\n// columns: id\n"
+        "MATCH (n:Resource {label_en: $name}) RETURN n.id AS id\n",
+        encoding="utf-8",
+    )
+    out = run_kg(
+        "cypher", str(path), "--param", "name=Iran", "--format", "csv", cwd=built_copy.root
+    )
+    assert out.returncode == 0 and out.stdout.splitlines() == ["id", "iran"], out.stderr
+    evil = "Iran'}) RETURN 'pasted' AS id //"
+    out = run_kg("cypher", str(path), "--param", f"name={evil}", cwd=built_copy.root)
+    assert out.returncode == 0 and "(0 rows)" in out.stdout and "pasted" not in out.stdout
 
 
 def test_find_query_same_header_as_rq(built):
