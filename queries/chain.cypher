@@ -6,6 +6,8 @@
 // param: to IRI  where it ends (e.g. kgr:iran)
 // columns: step node relation next
 MATCH (a:Resource {iri: $from}), (b:Resource {iri: $to})
+// FalkorDB takes shortestPath only in WITH or RETURN; Neo4j only in MATCH: there, write
+// MATCH chain = shortestPath((a)-[…*..8]->(b))
 WITH shortestPath((a)-[:affiliatedWith|heldBy|addressedTo|hasParticipation|participant|holdsPost|
   postIn|hasMember|ally|ledBy|delegationOf|aboutActor|speaker|performedBy|attributedTo|target|
   respondsTo|ledTo|sonInLawOf*..8]->(b)) AS chain
