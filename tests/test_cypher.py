@@ -125,6 +125,9 @@ def _adhoc(tmp_path, text: str):
         "MATCH (n)\nDETACH DELETE n",
         "CREATE (:X)",
         "MERGE (n:Resource {iri: 'x'}) RETURN n",
+        "MATCH (n:Resource {id: 'iran'}) REMOVE n.label_en RETURN n",
+        "match (n) with n limit 1 create (m:X) return m",
+        "MATCH (n) WITH n LIMIT 1 CALL { WITH n SET n.x = 1 } RETURN n",
         "CALL db.idx.fulltext.createNodeIndex('Resource', 'label_en')",
     ],
 )
