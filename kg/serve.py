@@ -41,7 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from kg.build import ensure_built
-from kg.errors import EXIT_OK, KgQueryError, KgServeError
+from kg.errors import EXIT_OK, KgError, KgQueryError, KgServeError
 from kg.memory import MIB, Watchdog, default_limit_mib
 from kg.project import Project
 from kg.query import StoredQuery, list_queries, param_value
@@ -218,8 +218,16 @@ overflow-x: auto; }
 """
 
 
-def queries_page(queries: list[StoredQuery], *, editor: str, endpoint: str, title: str) -> str:
-    """A static HTML page (no script, nothing fetched) listing every stored question."""
+def queries_page(
+    queries: list[StoredQuery],
+    *,
+    editor: str,
+    endpoint: str,
+    title: str,
+    cypher: list[StoredQuery] = (),
+) -> str:
+    """A static HTML page (no script, nothing fetched) listing every stored question, the
+    SPARQL ones with a link into the editor, the Cypher twins (`kg cypher`) to read."""
     esc = html.escape
     items = []
     for q in queries:
@@ -240,7 +248,33 @@ def queries_page(queries: list[StoredQuery], *, editor: str, endpoint: str, titl
         f"<h1>Stored queries</h1>\n<p>{len(queries)} questions of <code>{esc(title)}</code>. "
         f'Each opens in the <a href="{esc(editor)}">query editor</a>, ready to run (the ▶ '
         f"button) against <code>{esc(endpoint)}</code>: read-only, its default graph is the "
-        "union of the named graphs.</p>\n<ol>\n" + "\n".join(items) + "\n</ol>\n</body>\n</html>\n"
+        "union of the named graphs.</p>\n<ol>\n"
+        + "\n".join(items)
+        + "\n</ol>\n"
+        + _cypher_section(cypher)
+        + "</body>\n</html>\n"
+    )
+
+
+def _cypher_section(queries: list[StoredQuery]) -> str:
+    """The Cypher questions, read-only: their text and the command that runs them."""
+    if not queries:
+        return ""
+    esc = html.escape
+    items = []
+    for q in queries:
+        params = " ".join(f"--param {p.name}=…" for p in q.params)
+        command = f"kg cypher {q.name}" + (f" {params}" if params else "")
+        items.append(
+            f'<li id="cypher-{esc(q.name)}"><code>{esc(q.name)}</code> — '
+            f"{esc(q.question or '(no question in the header)')}"
+            f'<div class="params">run: <code>{esc(command)}</code></div>'
+            f"<details><summary>Cypher</summary><pre>{esc(q.text)}</pre></details></li>"
+        )
+    return (
+        f"<h2>Cypher</h2>\n<p>{len(queries)} questions in Cypher, over the property-graph "
+        "projection of the same build (docs/cypher.md); the editor above speaks SPARQL, so "
+        "these run from the command line.</p>\n<ol>\n" + "\n".join(items) + "\n</ol>\n"
     )
 
 
@@ -1127,8 +1161,19 @@ def serve(
     )
     base = f"http://{_url_host(host)}:{port}"
     urls_editor, urls_endpoint = f"{base}/", f"{base}/query"
+    from kg import cypher
+
+    try:
+        cypher_queries = cypher.list_queries(project)
+    except KgError as e:  # a broken .cypher header must not stop the SPARQL server
+        out(f"WARNING: {e}: the Cypher questions are left out of the stored-queries page")
+        cypher_queries = []
     page = queries_page(
-        queries, editor=urls_editor, endpoint=urls_endpoint, title=project.root.name
+        queries,
+        editor=urls_editor,
+        endpoint=urls_endpoint,
+        title=project.root.name,
+        cypher=cypher_queries,
     )
     page_file = project.build_dir / PAGES_DIR / "queries.html"
     with contextlib.suppress(OSError):  # a copy for offline use; serving does not need it

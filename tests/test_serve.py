@@ -213,6 +213,18 @@ def test_the_stored_queries_page_opens_every_question_in_the_editor(served, proj
     assert saved == page
 
 
+def test_the_stored_queries_page_lists_the_cypher_questions(served, project_dir):
+    from kg import cypher
+
+    page = http("GET", served.pages)[1].decode("utf-8")
+    twins = cypher.list_queries(locate(project_dir))
+    assert len(twins) >= 17  # a twin per SPARQL question, and the Cypher-only ones
+    for q in twins:
+        assert f'id="cypher-{q.name}"' in page and html.escape(q.text) in page
+        assert f"<code>kg cypher {q.name}" in page
+    assert "<code>kg cypher evidence --param node=…</code>" in page
+
+
 def test_browser_runs_a_stored_question_from_the_page(
     chromium, served, built, project_dir, tmp_path
 ):
