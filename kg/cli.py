@@ -218,6 +218,8 @@ def cmd_stats(args) -> int:
 def cmd_export(args) -> int:
     from kg.export import export_project
 
+    if args.format in PG_FORMATS:
+        return _export_property_graph(args)
     result = export_project(
         _project(args),
         format=args.format,
@@ -230,6 +232,27 @@ def cmd_export(args) -> int:
     if args.output in (None, "-"):
         sys.stdout.buffer.write(result.data)
         sys.stdout.flush()
+    return EXIT_OK
+
+
+PG_FORMATS = ("neo4j", "cypher")  # the property-graph projection, not RDF (kg.pg_export)
+
+
+def _export_property_graph(args) -> int:
+    from kg import pg_export
+
+    if args.graph or args.inferred is not None or args.frame:
+        args.parser.error(
+            f"--format {args.format} exports the whole projection: "
+            "--graph, --inferred and --frame do not apply"
+        )
+    result = pg_export.export_project(
+        _project(args), format=args.format, output=args.output, notify=_notify
+    )
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.flush()
+    _notify(f"note: {result.note}")
     return EXIT_OK
 
 
@@ -406,7 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
         "or JSON-LD (plain or framed by event).",
         "examples:\n  kg export --format ttl --graph shared\n"
         "  kg export -o graph.trig\n"
-        "  kg export --format jsonld --frame events --no-inferred -o talks.jsonld\n\n"
+        "  kg export --format jsonld --frame events --no-inferred -o talks.jsonld\n"
+        "  kg export --format neo4j -o neo4j-import/   (the property graph, docs/cypher.md)\n"
+        "  kg export --format cypher -o graph.cypher\n\n"
         "All graphs by default, the inferred one included (--no-inferred drops it).\n"
         "Turtle, N-Triples, RDF/XML and framed JSON-LD have no named graphs: they merge\n"
         "the selected ones and say which on stderr (and in a comment where they can).\n"
@@ -417,7 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         metavar="FORMAT",
         help="turtle (ttl), trig, ntriples (nt), nquads (nq), rdfxml (rdf/xml) or jsonld "
-        "(default: from the -o file's extension)",
+        "(default: from the -o file's extension); neo4j (a neo4j-admin import bundle, -o DIR) "
+        "or cypher (a Cypher script) for the property-graph projection",
     )
     p.add_argument(
         "--graph",
