@@ -259,6 +259,10 @@ def _export_property_graph(args) -> int:
 def cmd_load(args) -> int:
     from kg.store import load
 
+    if args.cypher is not None:
+        return _load_cypher(args)
+    if args.endpoint is None:
+        args.parser.error("where to? give --endpoint URL (SPARQL) or --cypher URL (FalkorDB)")
     report = load(
         _project(args),
         args.endpoint,
@@ -272,6 +276,22 @@ def cmd_load(args) -> int:
     sys.stdout.flush()
     if report.error:
         print(f"kg: error: {report.error}", file=sys.stderr)
+    return report.exit_code
+
+
+def _load_cypher(args) -> int:
+    from kg.cypher_load import load_project
+
+    if args.endpoint or args.query_endpoint or args.graph:
+        args.parser.error(
+            "--cypher loads the whole projection: --endpoint, --query-endpoint "
+            "and --graph do not apply"
+        )
+    report = load_project(
+        _project(args), args.cypher, dry_run=args.dry_run, timeout=args.timeout, notify=_notify
+    )
+    sys.stdout.write(report.render_text())
+    sys.stdout.flush()
     return report.exit_code
 
 
@@ -483,13 +503,23 @@ def build_parser() -> argparse.ArgumentParser:
         "twice gives the same store), then counted through the SPARQL endpoint. Credentials "
         "only from KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD, KG_ENDPOINT_TOKEN (bearer) or "
         "~/.netrc ($NETRC). Exit 2 when the endpoint cannot be reached or refuses, 1 when a "
-        "count differs.",
+        "count differs.\n\n"
+        "kg load --cypher redis://127.0.0.1:6379/kg loads the property-graph projection into a "
+        "running FalkorDB instead: it replaces only that graph, and only if kg loaded it "
+        "before, then checks counts and sampled values (password: in the URL or "
+        "KG_CYPHER_PASSWORD). Exit 2 when the server cannot be reached, refuses or holds a "
+        "graph of that name kg did not load; 1 when a check fails.",
     )
     p.add_argument(
         "--endpoint",
-        required=True,
         metavar="URL",
         help="Graph Store endpoint (for Oxigraph http://host:port/store)",
+    )
+    p.add_argument(
+        "--cypher",
+        metavar="URL",
+        help="a FalkorDB server, redis://HOST:PORT[/GRAPH] (graph kg by default): load the "
+        "property-graph projection there instead",
     )
     p.add_argument(
         "--query-endpoint",
