@@ -506,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
         "count differs.\n\n"
         "kg load --cypher redis://127.0.0.1:6379/kg loads the property-graph projection into a "
         "running FalkorDB instead: it replaces only that graph, and only if kg loaded it "
-        "before, then checks counts and sampled values (password: in the URL or "
+        "before, then checks counts and sampled values (password only from "
         "KG_CYPHER_PASSWORD). Exit 2 when the server cannot be reached, refuses or holds a "
         "graph of that name kg did not load; 1 when a check fails.",
     )

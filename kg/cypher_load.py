@@ -9,8 +9,9 @@ RENAME), so a reader sees the old graph or the new one, never half of one. Other
 keys on the server are not touched. A graph that exists and that kg did not load (no
 `kg:load:<GRAPH>` marker key beside it) is refused: kg replaces only its own.
 
-Credentials: from the URL (`redis://USER:PASSWORD@HOST:PORT/GRAPH`, or `redis://:PASSWORD@…`)
-or the environment (KG_CYPHER_USER, KG_CYPHER_PASSWORD); messages show the URL without them.
+Credentials come only from the environment (KG_CYPHER_PASSWORD, and KG_CYPHER_USER for a
+Redis ACL user), as for `kg load --endpoint`: a URL with `user:password@` is refused (URLs end
+up in shell histories and process lists), and no message shows a secret.
 
 Exit codes: 0 loaded and checked; 1 loaded but a check failed (the old graph is kept);
 2 bad URL, server unreachable, authentication refused, not a FalkorDB server, or a graph kg did
@@ -58,7 +59,8 @@ class Target:
 
 
 def parse_url(url: str, env: dict[str, str] | None = None) -> Target:
-    """redis://[USER:PASSWORD@]HOST[:PORT][/GRAPH] (falkordb:// is accepted as a synonym)."""
+    """redis://HOST[:PORT][/GRAPH] (falkordb:// is accepted as a synonym); credentials from
+    `env` (the process environment by default)."""
     env = os.environ if env is None else env
     usage = "expected redis://HOST:PORT[/GRAPH] (a FalkorDB server)"
     try:
@@ -77,8 +79,12 @@ def parse_url(url: str, env: dict[str, str] | None = None) -> Target:
             f"bad graph name '{graph}' in the --cypher URL: letters, digits, _ . : - "
             f"(not ending in {STAGING_SUFFIX})"
         )
-    username = unquote(parts.username) if parts.username else env.get("KG_CYPHER_USER")
-    password = unquote(parts.password) if parts.password else env.get("KG_CYPHER_PASSWORD")
+    if parts.username is not None or parts.password is not None:
+        raise KgCypherLoadError(
+            "the --cypher URL holds credentials: give the password in KG_CYPHER_PASSWORD (and a "
+            "user in KG_CYPHER_USER), not in the URL"
+        )
+    username, password = env.get("KG_CYPHER_USER"), env.get("KG_CYPHER_PASSWORD")
     return Target(parts.hostname, port or DEFAULT_PORT, graph, username or None, password or None)
 
 
@@ -107,14 +113,13 @@ def connect(target: Target, *, timeout: float = 60.0):
     except rx.AuthenticationError:
         what = "refused the credentials" if target.password else "requires a password"
         raise KgCypherLoadError(
-            f"{target.shown} {what} (give it in the URL as redis://:PASSWORD@HOST:PORT/GRAPH "
-            "or in KG_CYPHER_PASSWORD)"
+            f"{target.shown} {what} (KG_CYPHER_PASSWORD, and KG_CYPHER_USER for an ACL user)"
         ) from None
     except rx.ResponseError as e:
         text = _scrub(str(e), target)
         if "NOAUTH" in text or "auth" in text.lower():
             raise KgCypherLoadError(
-                f"{target.shown} requires a password (KG_CYPHER_PASSWORD, or in the URL)"
+                f"{target.shown} requires a password (KG_CYPHER_PASSWORD)"
             ) from None
         raise KgCypherLoadError(f"{target.shown} refused: {text}") from None
     except (rx.ConnectionError, rx.TimeoutError, OSError) as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from kg import cypher, cypher_load, falkor
 from kg.errors import KgError
 from kg.format import chunks
 from kg.graph import project
+from tests.conftest import kg_executable
 from tests.servers import free_port
 
 EXAMPLE = re.compile(r"\(e\.g\. ([^)\s]+)\)")
@@ -118,20 +120,23 @@ def test_errors_exit_2_without_credentials(server, built_copy, run_kg, tmp_path)
     conn = srv.client().connection
     conn.execute_command("CONFIG", "SET", "requirepass", "s3cret-pw")
     try:
-        wrong = run_kg("load", "--cypher", f"redis://:wr0ng-pw@127.0.0.1:{port}/auth", cwd=root)
+        in_url = run_kg("load", "--cypher", f"redis://:s3cret-pw@127.0.0.1:{port}/auth", cwd=root)
+        assert in_url.returncode == 2 and "KG_CYPHER_PASSWORD" in in_url.stderr
+        assert "s3cret-pw" not in in_url.stderr + in_url.stdout
+        none = run_kg("load", "--cypher", f"redis://127.0.0.1:{port}/auth", cwd=root)
+        assert none.returncode == 2 and "requires a password" in none.stderr
+
+        def with_password(password):
+            return subprocess.run(
+                [*kg_executable(), "load", "--cypher", f"redis://127.0.0.1:{port}/auth"],
+                cwd=root, env={**os.environ, "KG_CYPHER_PASSWORD": password},
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+
+        wrong = with_password("wr0ng-pw")
         assert wrong.returncode == 2 and "refused the credentials" in wrong.stderr
         assert "wr0ng-pw" not in wrong.stderr + wrong.stdout
-        none = run_kg("load", "--cypher", f"redis://127.0.0.1:{port}/auth", cwd=root)
-        assert none.returncode == 2 and "password" in none.stderr
-        env = {**os.environ, "KG_CYPHER_PASSWORD": "s3cret-pw"}
-        import subprocess
-
-        from tests.conftest import kg_executable
-
-        ok = subprocess.run(
-            [*kg_executable(), "load", "--cypher", f"redis://127.0.0.1:{port}/auth"],
-            cwd=root, env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        ok = with_password("s3cret-pw")
         assert ok.returncode == 0, ok.stderr
         assert "s3cret-pw" not in ok.stdout + ok.stderr
     finally:
@@ -142,18 +147,15 @@ def test_errors_exit_2_without_credentials(server, built_copy, run_kg, tmp_path)
 
 
 def test_parse_url():
-    t = cypher_load.parse_url("redis://u:p%40ss@127.0.0.1:7000/g1", env={})
-    assert (t.host, t.port, t.graph, t.username, t.password) == (
-        "127.0.0.1",
-        7000,
-        "g1",
-        "u",
-        "p@ss",
-    )
+    env = {"KG_CYPHER_USER": "u", "KG_CYPHER_PASSWORD": "p@ss"}
+    t = cypher_load.parse_url("redis://127.0.0.1:7000/g1", env=env)
+    assert (t.host, t.port, t.graph) == ("127.0.0.1", 7000, "g1")
+    assert (t.username, t.password) == ("u", "p@ss")
     assert t.shown == "redis://127.0.0.1:7000/g1" and "p@ss" not in repr(t)
-    t = cypher_load.parse_url("redis://localhost", env={"KG_CYPHER_PASSWORD": "x"})
-    assert (t.port, t.graph, t.password) == (6379, "kg", "x")
-    for bad in ("redis://h/x.kg-loading", "rediss://h/g", "redis://h:99999/g", "redis://h/g?x=1"):
+    t = cypher_load.parse_url("redis://localhost", env={})
+    assert (t.port, t.graph, t.password) == (6379, "kg", None)
+    for bad in ("redis://h/x.kg-loading", "rediss://h/g", "redis://h:99999/g", "redis://h/g?x=1",
+                "redis://u:pw@h/g"):  # fmt: skip
         with pytest.raises(KgError) as e:
             cypher_load.parse_url(bad, env={})
         assert e.value.exit_code == 2
