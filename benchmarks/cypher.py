@@ -22,7 +22,8 @@ benchmarks/run.py does), in fresh processes:
   that has just started the server, the first run of the question alone.
 
 Wall times on this shared machine vary with the other tenants; CPU times are steadier.
-`--render FILE.json` prints the markdown tables again.
+The tables go into the "Cypher" section of benchmarks/results.md (--md; benchmarks/run.py keeps
+that section when it rewrites the file); `--render FILE.json` writes and prints them again.
 """
 
 from __future__ import annotations
@@ -345,7 +346,10 @@ def main(argv=None) -> int:
     p.add_argument("--cold-runs", type=int, default=3, help="new processes per question")
     p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "kg-bench")
     p.add_argument("-o", "--output", type=Path, default=HERE / "cypher-results.json")
-    p.add_argument("--render", type=Path, help="print the tables of a results .json")
+    p.add_argument("--md", type=Path, default=HERE / "results.md",
+                   help="results file whose Cypher section the tables replace")  # fmt: skip
+    p.add_argument("--render", type=Path, help="print the tables of a results .json (and "
+                   "write them into --md)")  # fmt: skip
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -359,7 +363,9 @@ def main(argv=None) -> int:
         print(json.dumps(result))
         return 0
     if args.render:
-        print(render(json.loads(args.render.read_text())))
+        text = render(json.loads(args.render.read_text()))
+        write_section(args.md, text)
+        print(text)
         return 0
 
     def log(msg: str) -> None:
@@ -384,8 +390,24 @@ def main(argv=None) -> int:
         if size in args.cold_sizes.split(","):
             got["cold"] = cold(root, args.cold_runs, log)
         args.output.write_text(json.dumps(results, indent=1) + "\n")
-    print(render(results))
+    text = render(results)
+    write_section(args.md, text)
+    print(text)
     return 0
+
+
+SECTION_START = "<!-- cypher: written by benchmarks/cypher.py -->"  # benchmarks/run.py keeps it
+SECTION_END = "<!-- cypher: end -->"
+
+
+def write_section(path: Path, text: str) -> None:
+    """Put the tables into the results file, replacing the section an earlier run wrote."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    block = f"{SECTION_START}\n{text}{SECTION_END}\n"
+    if SECTION_START in old and SECTION_END in old:
+        head, rest = old.split(SECTION_START, 1)
+        old = head.rstrip("\n") + "\n\n" + rest.split(SECTION_END, 1)[1].lstrip("\n")
+    path.write_text(old.rstrip("\n") + "\n\n" + block if old.strip() else block, "utf-8")
 
 
 # --------------------------------------------------------------------------- tables
