@@ -218,7 +218,8 @@ def cmd_stats(args) -> int:
 def cmd_export(args) -> int:
     from kg.export import export_project
 
-    if args.format in PG_FORMATS:
+    if (args.format or "").strip().lower() in PG_FORMATS:
+        args.format = args.format.strip().lower()
         return _export_property_graph(args)
     result = export_project(
         _project(args),
