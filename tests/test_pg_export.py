@@ -54,9 +54,20 @@ def _delimiter(arg: str) -> str:
     return chr(int(arg[2:], 16)) if arg.startswith("U+") else arg
 
 
-@pytest.fixture(params=["project", "mini"])
-def build_result(request, built, built_mini):
-    return built if request.param == "project" else built_mini
+@pytest.fixture(scope="module")
+def built_10k(tmp_path_factory, synth):
+    """The benchmark's synthetic 10k corpus (4 articles), built."""
+    from kg.build import build
+    from kg.project import locate
+
+    folder = tmp_path_factory.mktemp("synth-10k")
+    synth.generate(folder, synth.SIZES["10k"], 1)
+    return build(locate(folder))
+
+
+@pytest.fixture(params=["project", "mini", "10k"])
+def build_result(request, built, built_mini, built_10k):
+    return {"project": built, "mini": built_mini, "10k": built_10k}[request.param]
 
 
 def test_neo4j_bundle_rebuilds_the_projection(build_result, tmp_path):
