@@ -962,7 +962,21 @@ def report(results: list[dict], seed: dict | None, checks, args) -> str:
         lines += [f"## Same results ({size} corpus): {ok} of {len(items)} checks pass", ""]
         lines += [f"- {'PASS' if good else 'FAIL'} {name} ({note})" for name, good, note in items]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines) + _cypher_section(args.output)
+
+
+CYPHER_SECTION = "<!-- cypher: written by benchmarks/cypher.py -->"
+
+
+def _cypher_section(path: Path) -> str:
+    """The Cypher section benchmarks/cypher.py wrote into the results file, kept as it is."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    if CYPHER_SECTION not in text:
+        return ""
+    return "\n\n" + text[text.index(CYPHER_SECTION) :].strip("\n") + "\n"
 
 
 def rerun_queries(args, sizes: list[str], workdir: Path, log) -> int:

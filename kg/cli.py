@@ -258,6 +258,9 @@ def cmd_stats(args) -> int:
 def cmd_export(args) -> int:
     from kg.export import export_project
 
+    if (args.format or "").strip().lower() in PG_FORMATS:
+        args.format = args.format.strip().lower()
+        return _export_property_graph(args)
     result = export_project(
         _project(args),
         format=args.format,
@@ -273,9 +276,34 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
+PG_FORMATS = ("neo4j", "cypher")  # the property-graph projection, not RDF (kg.pg_export)
+
+
+def _export_property_graph(args) -> int:
+    from kg import pg_export
+
+    if args.graph or args.inferred is not None or args.frame:
+        args.parser.error(
+            f"--format {args.format} exports the whole projection: "
+            "--graph, --inferred and --frame do not apply"
+        )
+    result = pg_export.export_project(
+        _project(args), format=args.format, output=args.output, notify=_notify
+    )
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.flush()
+    _notify(f"note: {result.note}")
+    return EXIT_OK
+
+
 def cmd_load(args) -> int:
     from kg.store import load
 
+    if args.cypher is not None:
+        return _load_cypher(args)
+    if args.endpoint is None:
+        args.parser.error("where to? give --endpoint URL (SPARQL) or --cypher URL (FalkorDB)")
     report = load(
         _project(args),
         args.endpoint,
@@ -303,6 +331,22 @@ def cmd_shacl(args) -> int:
     sys.stdout.buffer.write(report.serialize(fmt))
     sys.stdout.flush()
     return EXIT_OK if report.conforms else EXIT_PROBLEMS
+
+
+def _load_cypher(args) -> int:
+    from kg.cypher_load import load_project
+
+    if args.endpoint or args.query_endpoint or args.graph:
+        args.parser.error(
+            "--cypher loads the whole projection: --endpoint, --query-endpoint "
+            "and --graph do not apply"
+        )
+    report = load_project(
+        _project(args), args.cypher, dry_run=args.dry_run, timeout=args.timeout, notify=_notify
+    )
+    sys.stdout.write(report.render_text())
+    sys.stdout.flush()
+    return report.exit_code
 
 
 def cmd_serve(args) -> int:
@@ -519,7 +563,9 @@ def build_parser() -> argparse.ArgumentParser:
         "or JSON-LD (plain or framed by event).",
         "examples:\n  kg export --format ttl --graph shared\n"
         "  kg export -o graph.trig\n"
-        "  kg export --format jsonld --frame events --no-inferred -o talks.jsonld\n\n"
+        "  kg export --format jsonld --frame events --no-inferred -o talks.jsonld\n"
+        "  kg export --format neo4j -o neo4j-import/   (the property graph, docs/cypher.md)\n"
+        "  kg export --format cypher -o graph.cypher\n\n"
         "All graphs by default, the inferred one included (--no-inferred drops it).\n"
         "Turtle, N-Triples, RDF/XML and framed JSON-LD have no named graphs: they merge\n"
         "the selected ones and say which on stderr (and in a comment where they can).\n"
@@ -530,7 +576,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         metavar="FORMAT",
         help="turtle (ttl), trig, ntriples (nt), nquads (nq), rdfxml (rdf/xml) or jsonld "
-        "(default: from the -o file's extension)",
+        "(default: from the -o file's extension); neo4j (a neo4j-admin import bundle, -o DIR) "
+        "or cypher (a Cypher script) for the property-graph projection",
     )
     p.add_argument(
         "--graph",
@@ -595,13 +642,23 @@ def build_parser() -> argparse.ArgumentParser:
         "triple; the triples a store changed are named. Credentials only from KG_ENDPOINT_USER "
         "and KG_ENDPOINT_PASSWORD (Basic, or Digest when the server asks), KG_ENDPOINT_TOKEN "
         "(bearer) or ~/.netrc ($NETRC). Exit 2 when the endpoint cannot be reached or refuses, "
-        "1 when a graph read back differs from the build.",
+        "1 when a graph read back differs from the build.\n\n"
+        "kg load --cypher redis://127.0.0.1:6379/kg loads the property-graph projection into a "
+        "running FalkorDB instead: it replaces only that graph, and only if kg loaded it "
+        "before, then checks counts and sampled values (password only from "
+        "KG_CYPHER_PASSWORD). Exit 2 when the server cannot be reached, refuses or holds a "
+        "graph of that name kg did not load; 1 when a check fails.",
     )
     p.add_argument(
         "--endpoint",
-        required=True,
         metavar="URL",
         help="Graph Store endpoint (for Oxigraph http://host:port/store)",
+    )
+    p.add_argument(
+        "--cypher",
+        metavar="URL",
+        help="a FalkorDB server, redis://HOST:PORT[/GRAPH] (graph kg by default): load the "
+        "property-graph projection there instead",
     )
     p.add_argument(
         "--query-endpoint",

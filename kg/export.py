@@ -129,7 +129,10 @@ _INTEGER_TYPES = {
 }  # fmt: skip
 
 
-_KNOWN_FORMATS = "turtle (ttl), trig, ntriples (nt), nquads (nq), rdfxml (rdf/xml), jsonld"
+_KNOWN_FORMATS = (
+    "turtle (ttl), trig, ntriples (nt), nquads (nq), rdfxml (rdf/xml), jsonld; for the property "
+    "graph: neo4j (-o DIR), cypher"
+)
 
 
 def resolve_format(name: str | None, output: str | None = None) -> str:

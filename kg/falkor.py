@@ -157,6 +157,8 @@ def start(
         if os.path.exists(sock):
             try:
                 with socket.socket(socket.AF_UNIX) as s:
+                    # a server stuck loading its snapshot accepts but never answers: no hang
+                    s.settimeout(1.0)
                     s.connect(sock)
                     s.sendall(b"PING\r\n")
                     if s.recv(64).startswith(b"+PONG"):
@@ -164,7 +166,9 @@ def start(
             except OSError:
                 pass
         if time.monotonic() > deadline:
-            srv.stop()
+            proc.kill()  # not stop(): a server that never answered would not answer SHUTDOWN
+            proc.wait()
+            shutil.rmtree(workdir, ignore_errors=True)
             raise KgCypherEngineError(f"the Cypher engine did not start within {timeout_s:g} s")
         time.sleep(0.01)
     return srv
