@@ -19,7 +19,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from kg import namespaces as ns
 from kg.errors import KgError, KgQueryError, KgQueryTimeout, KgTermError
@@ -416,24 +415,13 @@ def _syntax_first(graph, query: StoredQuery) -> None:
 
 
 def connect(endpoint: str):
-    """The FalkorDB graph at `endpoint`: redis://HOST:PORT[/GRAPH] or falkordb://…"""
-    from falkordb import FalkorDB
+    """The FalkorDB graph at `endpoint`: redis://HOST:PORT[/GRAPH] or falkordb://…, with the
+    credentials of `kg load --cypher` (KG_CYPHER_PASSWORD, KG_CYPHER_USER; never in the URL,
+    never in a message)."""
+    from kg import cypher_load
 
-    from kg.falkor import GRAPH_NAME
-
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("redis", "falkordb") or not parts.hostname:
-        raise KgQueryError(
-            f"bad --endpoint '{printable(endpoint)}': expected redis://HOST:PORT[/GRAPH] "
-            "(a FalkorDB server)"
-        )
-    name = parts.path.strip("/") or GRAPH_NAME
-    try:
-        db = FalkorDB(host=parts.hostname, port=parts.port or 6379, socket_connect_timeout=5)
-        db.connection.ping()
-    except Exception as e:  # noqa: BLE001 -- connection errors of redis-py
-        raise KgQueryError(f"cannot reach the Cypher endpoint {endpoint}: {e}") from None
-    return db.select_graph(name)
+    target = cypher_load.parse_url(endpoint, flag="--endpoint")
+    return cypher_load.connect(target).select_graph(target.graph)
 
 
 def run(

@@ -58,30 +58,30 @@ class Target:
         return f"redis://{host}:{self.port}/{self.graph}"
 
 
-def parse_url(url: str, env: dict[str, str] | None = None) -> Target:
+def parse_url(url: str, env: dict[str, str] | None = None, *, flag: str = "--cypher") -> Target:
     """redis://HOST[:PORT][/GRAPH] (falkordb:// is accepted as a synonym); credentials from
-    `env` (the process environment by default)."""
+    `env` (the process environment by default). `flag` names the option in messages."""
     env = os.environ if env is None else env
     usage = "expected redis://HOST:PORT[/GRAPH] (a FalkorDB server)"
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise KgCypherLoadError(f"bad --cypher URL: {usage}") from None
+        raise KgCypherLoadError(f"bad {flag} URL: {usage}") from None
     if parts.scheme not in ("redis", "falkordb") or not parts.hostname:
         shown = parts.scheme or "no scheme"
-        raise KgCypherLoadError(f"bad --cypher URL ({shown}): {usage}")
+        raise KgCypherLoadError(f"bad {flag} URL ({shown}): {usage}")
     if parts.query or parts.fragment:
-        raise KgCypherLoadError(f"bad --cypher URL: no query or fragment allowed; {usage}")
+        raise KgCypherLoadError(f"bad {flag} URL: no query or fragment allowed; {usage}")
     graph = unquote(parts.path.strip("/")) or DEFAULT_GRAPH
     if not _GRAPH_NAME.match(graph) or graph.endswith(STAGING_SUFFIX):
         raise KgCypherLoadError(
-            f"bad graph name '{graph}' in the --cypher URL: letters, digits, _ . : - "
+            f"bad graph name '{graph}' in the {flag} URL: letters, digits, _ . : - "
             f"(not ending in {STAGING_SUFFIX})"
         )
     if parts.username is not None or parts.password is not None:
         raise KgCypherLoadError(
-            "the --cypher URL holds credentials: give the password in KG_CYPHER_PASSWORD (and a "
+            f"the {flag} URL holds credentials: give the password in KG_CYPHER_PASSWORD (and a "
             "user in KG_CYPHER_USER), not in the URL"
         )
     username, password = env.get("KG_CYPHER_USER"), env.get("KG_CYPHER_PASSWORD")

@@ -139,6 +139,18 @@ def test_errors_exit_2_without_credentials(server, built_copy, run_kg, tmp_path)
         ok = with_password("s3cret-pw")
         assert ok.returncode == 0, ok.stderr
         assert "s3cret-pw" not in ok.stdout + ok.stderr
+        # kg cypher --endpoint: the same rules (refused in the URL, taken from the environment)
+        url = f"redis://:s3cret-pw@127.0.0.1:{port}/auth"
+        asked = run_kg("cypher", "participants", "--endpoint", url, cwd=root)
+        assert asked.returncode == 2 and "KG_CYPHER_PASSWORD" in asked.stderr
+        assert "s3cret-pw" not in asked.stderr + asked.stdout
+        asked = subprocess.run(
+            [*kg_executable(), "cypher", "participants", "--format", "csv",
+             "--endpoint", f"redis://127.0.0.1:{port}/auth"],
+            cwd=root, env={**os.environ, "KG_CYPHER_PASSWORD": "s3cret-pw"},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert asked.returncode == 0 and asked.stdout.count("\n") > 1, asked.stderr
     finally:
         from falkordb import FalkorDB
 
