@@ -408,6 +408,21 @@ def _cell(term, labeler: Labeler) -> Cell:
     return Cell(str(term))
 
 
+# How a table writes a quantity with its qualifier (约8小时, about 8 h); CSV and JSON keep both
+# columns as they are.
+_QUALIFIED = {
+    ns.KG + "approximately": {"en": "about {}", "zh": "约{}"},
+    ns.KG + "atLeast": {"en": "at least {}", "zh": "至少{}"},
+}
+
+
+def _qualified(cell: Cell, qualifier: Cell, lang: str) -> Cell:
+    pattern = _QUALIFIED.get(qualifier.iri or "", {}).get(lang)
+    if cell.shown is None or pattern is None:
+        return cell
+    return cell._replace(shown=pattern.format(cell.shown))
+
+
 _XSD_INTEGERS = {
     "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
     "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong",
@@ -665,6 +680,7 @@ class _Reader:
         self.done = False
         self.positions: list[int] = []  # for each column, its index in the engine's rows
         self._made: dict = {}  # term -> Cell: an answer repeats its IRIs and literals a lot
+        self.qualified: list[tuple[int, int]] = []  # (column, its `<column>_qualifier`)
 
     def _message(self):
         message = self.evaluation.next(self.deadline)
@@ -716,6 +732,11 @@ class _Reader:
                 f"not select (it selects {', '.join(variables)})"
             )
         self.positions = [variables.index(c) for c in columns]
+        self.qualified = [
+            (i, columns.index(f"{c}_qualifier"))
+            for i, c in enumerate(columns)
+            if f"{c}_qualifier" in columns
+        ]
         return columns
 
     def _cells(self, row: tuple) -> list[Cell]:
@@ -730,6 +751,8 @@ class _Reader:
                     made.clear()  # a streamed answer must not grow memory with its rows
                 made[term] = cell
             cells.append(cell)
+        for at, by in self.qualified:
+            cells[at] = _qualified(cells[at], cells[by], self.labeler.order[0])
         return cells
 
     def batches(self) -> Iterator[list[list[Cell]]]:
