@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import queue
 import signal
@@ -176,12 +177,49 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def embedded_load(project: Path, queries, clients: int, duration: float) -> Stats:
+    """The same load on the embedded engine, the reference: `clients` threads in this process
+    run the same query texts in turn for `duration` seconds on one pyoxigraph store holding
+    the build in memory, reading every row (pyoxigraph releases the GIL while it evaluates)."""
+    from pyoxigraph import RdfFormat, Store
+
+    store = Store()
+    store.load(path=str(project / "build" / "dataset.nq"), format=RdfFormat.N_QUADS, lenient=True)
+    stats = Stats()
+    deadline = time.monotonic() + duration
+
+    def run(offset: int) -> None:
+        i = offset
+        while time.monotonic() < deadline:
+            name, text = queries[i % len(queries)]
+            i += 1
+            started = time.perf_counter()
+            for _row in store.query(text, use_default_graph_as_union=True):
+                pass
+            seconds = time.perf_counter() - started
+            with stats.lock:
+                stats.latencies.append(seconds)
+                stats.by_query[name].append(seconds)
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return stats
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--project", type=Path, default=ROOT, help="project folder (built)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (30)")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="client timeout")
+    parser.add_argument(
+        "--embedded", action="store_true",
+        help="then run the same load on the embedded engine in this process, as the reference",
+    )  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write the key figures to this file")
     args = parser.parse_args(argv)
     if not Path("/proc/self/status").exists():
         raise SystemExit("needs Linux /proc to read the server's memory")
@@ -244,11 +282,52 @@ def main(argv=None) -> int:
     step = max(1, len(samples) // 10)
     timeline = ", ".join(f"{t:.0f} s: {kb / 1024:.0f}" for t, kb in samples[::step])
     print(f"\nServer RSS in MiB during the load: {timeline}.")
-    print("\n| query | answered | p50 ms | p99 ms |\n|---|---|---|---|")
+    embedded = None
+    if args.embedded:
+        embedded = embedded_load(args.project, queries, args.clients, args.duration)
+        n_ref = len(embedded.latencies)
+        ref_ms = [x * 1000 for x in embedded.latencies]
+        print(
+            f"\nReference: the same load on the embedded engine ({args.clients} threads in one "
+            f"process, pyoxigraph, the build in memory, every row read), run after the server "
+            f"stopped: {n_ref} queries, {n_ref / args.duration:.1f} queries/s, p50 "
+            f"{percentile(ref_ms, 50):.1f} ms, p99 {percentile(ref_ms, 99):.1f} ms; server "
+            f"p50 / embedded p50 = {percentile(ms, 50) / percentile(ref_ms, 50):.2f}."
+        )
+        print("\n| query | answered | p50 ms | p99 ms | embedded p50 ms | p50 / embedded |")
+        print("|---|---|---|---|---|---|")
+    else:
+        print("\n| query | answered | p50 ms | p99 ms |\n|---|---|---|---|")
     for name, _ in queries:
         values = [x * 1000 for x in stats.by_query.get(name, [])]
         median = statistics.median(values) if values else float("nan")
-        print(f"| {name} | {len(values)} | {median:.1f} | {percentile(values, 99):.1f} |")
+        row = f"| {name} | {len(values)} | {median:.1f} | {percentile(values, 99):.1f} |"
+        if embedded:
+            ref = [x * 1000 for x in embedded.by_query.get(name, [])]
+            ref_median = statistics.median(ref) if ref else float("nan")
+            row += f" {ref_median:.1f} | {median / ref_median:.2f} |"
+        print(row)
+    if args.json:
+        figures = {
+            "clients": args.clients,
+            "duration": args.duration,
+            "answered": n,
+            "errors": errors,
+            "p50_ms": percentile(ms, 50),
+            "p99_ms": percentile(ms, 99),
+            "server_peak_rss_kb": after["VmHWM"],
+            "per_query_p50_ms": {
+                name: statistics.median(v) * 1000 for name, v in stats.by_query.items() if v
+            },
+        }
+        if embedded:
+            ref_ms = [x * 1000 for x in embedded.latencies]
+            figures["embedded_answered"] = len(ref_ms)
+            figures["embedded_p50_ms"] = percentile(ref_ms, 50)
+            figures["embedded_per_query_p50_ms"] = {
+                name: statistics.median(v) * 1000 for name, v in embedded.by_query.items() if v
+            }
+        args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     if stats.errors:
         print("\n| error | count |\n|---|---|")
         for what, count in sorted(stats.errors.items()):

@@ -383,6 +383,7 @@ if pid == 0:
     os.execvp(sys.argv[1], sys.argv[1:])
 _, status, usage = os.wait4(pid, 0)
 print(json.dumps({"seconds": time.perf_counter() - t, "rss_kb": usage.ru_maxrss,
+                  "cpu": usage.ru_utime + usage.ru_stime,
                   "rc": os.waitstatus_to_exitcode(status)}))
 """
 
@@ -406,7 +407,7 @@ def timed_process(cmd: list[str], limit: float, cwd: Path | None = None) -> dict
         return {"error": err.decode()[-300:]}
     if got["seconds"] > limit:
         return {"over": limit}
-    return {"seconds": got["seconds"], "rss_kb": got["rss_kb"]}
+    return {"seconds": got["seconds"], "rss_kb": got["rss_kb"], "cpu": got.get("cpu")}
 
 
 def _median(ms: list[dict]) -> dict:
@@ -415,8 +416,10 @@ def _median(ms: list[dict]) -> dict:
     bad = [m for m in ms if "over" in m or "error" in m]
     if bad:
         return bad[0]
+    cpu = [m["cpu"] for m in ms if m.get("cpu") is not None]
     return {
         "seconds": statistics.median(m["seconds"] for m in ms),
+        **({"cpu": statistics.median(cpu)} if len(cpu) == len(ms) else {}),
         "rss_kb": max(m["rss_kb"] for m in ms),
         "n": len(ms),
         "extra": ms[-1].get("extra"),
@@ -475,6 +478,204 @@ def bench_size(size: str, workdir: Path, runs: int, ref_runs: int, limit: float,
         for engine, m in stages[name].items():
             log(f"[{size}] {engine:9} {name:24} {_fmt_time(m)}")
     return result
+
+
+# ------------------------------------------------------------------------------------------
+# Large collections: whole commands, each beside its reference, paired in one run
+
+# `kg query` as it was before the on-disk store: the build's N-Quads parsed into memory.
+_IN_MEMORY_QUERY = """
+import sys
+import kg.query
+kg.query.build_store = lambda result: kg.query.open_store(result.dataset)
+from kg.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+# What the build adds for that store, alone: bulk-load the N-Quads into a new RocksDB store.
+_STORE_WRITE = """
+import sys, tempfile
+from pyoxigraph import RdfFormat, Store
+data = open(sys.argv[1], "rb").read()
+with tempfile.TemporaryDirectory(dir=sys.argv[2]) as d:
+    store = Store(d)
+    store.bulk_load(data, RdfFormat.N_QUADS, lenient=True)
+    store.flush()
+    del store
+"""
+
+# pyoxigraph's own serialisers on the same build, the reference for `kg export`: Turtle is the
+# union of the graphs (duplicates dropped) with kg's prefixes; JSON-LD is the dataset (expanded).
+_PYOX_EXPORT = """
+import sys
+from pyoxigraph import RdfFormat, Store, parse, serialize
+from kg.export import PREFIXES
+src, fmt, out = sys.argv[1:4]
+if fmt == "turtle":
+    seen = dict.fromkeys(q.triple for q in parse(path=src, format=RdfFormat.N_QUADS, lenient=True))
+    serialize(seen, out, RdfFormat.TURTLE, prefixes=dict(PREFIXES))
+else:
+    store = Store()
+    store.load(path=src, format=RdfFormat.N_QUADS, lenient=True)
+    store.dump(out, RdfFormat.JSON_LD, from_graph=None)
+"""
+
+LARGE_QUERIES = ("us-demands", "claims")
+
+
+def _paired(a: list[str], b: list[str], runs: int, limit: float) -> tuple[dict, dict]:
+    """Whole processes, interleaved A B A B: the machine's drift falls on both alike."""
+    got_a, got_b = [], []
+    for _ in range(runs):
+        got_a.append(timed_process(a, limit))
+        got_b.append(timed_process(b, limit))
+    return _median(got_a), _median(got_b)
+
+
+def bench_large(root: Path, runs: int, serve_s: float, log) -> dict:
+    """Rows for large collections, each with its reference measured in the same run: a cold
+    `kg query` (on-disk store vs the N-Quads parsed into memory), the store's build cost,
+    `kg serve` under load (vs the embedded engine under the same load) and `kg export`
+    (vs pyoxigraph's serialisers)."""
+    rows: dict = {}
+    py = sys.executable
+    kg = [*_kg_cmd(), "--project", str(root)]
+    nq = root / "build" / "dataset.nq"
+    timed_process([*kg, "build"], 3600)  # writes the store if an older build has none
+    for name in LARGE_QUERIES:
+        new, old = _paired([*kg, "query", name],
+                           [py, "-c", _IN_MEMORY_QUERY, "--project", str(root), "query", name],
+                           runs, 600)  # fmt: skip
+        rows[f"cold kg query {name}"] = {
+            "kg": new,
+            "reference": old,
+            "reference_is": "the N-Quads parsed in memory",
+        }
+    write = [timed_process([py, "-c", _STORE_WRITE, str(nq), str(root / "build")], 3600)
+             for _ in range(runs)]  # fmt: skip
+    rows["on-disk store: bulk load"] = {"kg": _median(write), "reference_is": ""}
+    digest = json.loads((root / "build" / "manifest.json").read_text())["dataset"]["sha256"]
+    current = root / "build" / "stores" / digest[:16]
+    size = sum(f.stat().st_size for f in current.rglob("*") if f.is_file())
+    rows["on-disk store: bulk load"]["disk_bytes"] = size
+    rows["on-disk store: bulk load"]["dataset_bytes"] = nq.stat().st_size
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt, ext in (("turtle", "ttl"), ("jsonld", "jsonld")):
+            mine, ref = _paired(
+                [*kg, "export", "--format", fmt, "-o", f"{tmp}/kg.{ext}"],
+                [py, "-c", _PYOX_EXPORT, str(nq), fmt, f"{tmp}/ox.{ext}"],
+                runs, 600,
+            )  # fmt: skip
+            rows[f"kg export --format {fmt}"] = {
+                "kg": mine,
+                "reference": ref,
+                "reference_is": "pyoxigraph's serialiser",
+            }
+        for clients in (1, 8):
+            out = Path(tmp) / f"load{clients}.json"
+            cmd = [py, str(HERE / "loadtest.py"), "--project", str(root), "--clients",
+                   str(clients), "--duration", str(serve_s), "--embedded",
+                   "--json", str(out)]  # fmt: skip
+            for _attempt in range(2):  # once more if it failed (logged: it is a finding)
+                done = subprocess.run(cmd, capture_output=True, text=True,
+                                      timeout=serve_s * 4 + 600)  # fmt: skip
+                if out.is_file():
+                    break
+                log(f"loadtest failed ({clients} clients): {done.stderr[-500:]}")
+            if not out.is_file():
+                continue
+            rows[f"kg serve, {clients} client{'s' if clients > 1 else ''}, p50"] = {
+                "load": json.loads(out.read_text()),
+                "reference_is": "the embedded engine under the same load",
+            }
+    for name, row in rows.items():
+        log(f"{root.name}: {name}: {row.get('kg') or row.get('load', {}).get('p50_ms')}")
+    return rows
+
+
+def large_table(results: list[dict]) -> list[str]:
+    """The large-collection rows of every size that has them."""
+    have = [r for r in results if r.get("large")]
+    if not have:
+        return []
+    lines = [
+        "## Large collections: whole commands beside their reference",
+        "",
+        "Each row's reference was measured in the same run, interleaved with it (A B A B) where "
+        "both are whole processes. CPU is user + system time of the process: on this shared "
+        "machine it is the steadier figure. `cold kg query`: a new process answering a stored "
+        "question from the build's on-disk store, against the same command parsing "
+        "build/dataset.nq into memory (what every `kg query` did before). `kg serve`: "
+        "`benchmarks/loadtest.py --embedded`, the server's p50 latency against the embedded "
+        "engine's under the same load (same clients, queries and duration, threads in one "
+        "process). `kg export`: against pyoxigraph's serialisers on the same N-Quads (Turtle "
+        "of the union with kg's prefixes; JSON-LD expanded, which is twice the size of kg's "
+        "compacted output).",
+        "",
+        "| size | row | kg: wall / CPU / memory | reference: wall / CPU / memory | reference | "
+        "kg / reference (wall; CPU) |",
+        "|---|---|---:|---:|---|---:|",
+    ]
+    for r in have:
+        for name, row in r["large"].items():
+            if "load" in row:
+                load = row["load"]
+                ref = load.get("embedded_p50_ms")
+                ratio = f"{load['p50_ms'] / ref:.2f}" if ref else "—"
+                lines.append(
+                    f"| {r['size']} | {name} | {load['p50_ms']:.1f} ms ({load['answered']} "
+                    f"answers, {load['errors']} errors, server peak "
+                    f"{load['server_peak_rss_kb'] / 1024:,.0f} MiB) | "
+                    f"{ref:.1f} ms ({load.get('embedded_answered')} answers) | "
+                    f"{row['reference_is']} | {ratio} |"
+                )
+                continue
+            k, ref = row.get("kg", {}), row.get("reference", {"missing": True})
+            ratio = "—"
+            if "seconds" in k and "seconds" in ref:
+                ratio = f"{k['seconds'] / ref['seconds']:.2f}"
+                if k.get("cpu") and ref.get("cpu"):
+                    ratio += f"; {k['cpu'] / ref['cpu']:.2f}"
+            what = row.get("reference_is") or "—"
+            if "disk_bytes" in row:
+                what = (f"store on disk {row['disk_bytes'] / 1e6:,.0f} MB beside "
+                        f"{row['dataset_bytes'] / 1e6:,.0f} MB of N-Quads")  # fmt: skip
+            lines.append(
+                f"| {r['size']} | {name} | {_fmt_wcm(k)} | {_fmt_wcm(ref)} | {what} | {ratio} |"
+            )
+    return [*lines, ""]
+
+
+def _fmt_wcm(m: dict) -> str:
+    if "seconds" not in m:
+        return _fmt_time(m)
+    cpu = f"{_fmt_time({'seconds': m['cpu']})}" if m.get("cpu") is not None else "—"
+    return f"{_fmt_time(m)} / {cpu} / {_fmt_mem(m)}"
+
+
+def rerun_large(args, sizes: list[str], workdir: Path, log) -> int:
+    """Measure the large-collection rows on the corpora of --workdir; keep every other stage."""
+    saved = json.loads(args.large_only.read_text(encoding="utf-8"))
+    by_size = {r["size"]: r for r in saved["results"]}
+    for size in sizes:
+        root = workdir / f"corpus-{size}"
+        if not (root / "data").is_dir():
+            log(f"[{size}] generating {synth.SIZES[size]} articles")
+            synth.generate(root, synth.SIZES[size], seed=1)
+        if size not in by_size:
+            raise SystemExit(f"{args.large_only} has no {size} results to add rows to")
+        by_size[size]["large"] = bench_large(root, args.runs, args.serve_seconds, log)
+        saved["args"]["large_rerun"] = (
+            f"python benchmarks/run.py --large-only {args.large_only} --sizes {args.sizes} "
+            f"--runs {args.runs} --serve-seconds {args.serve_seconds:.0f}"
+        )
+        args.__dict__.update(saved["args"])
+        args.output.write_text(report(saved["results"], saved["seed"], saved["checks"], args))
+        args.output.with_suffix(".json").write_text(
+            json.dumps(saved, indent=1, default=str), encoding="utf-8"
+        )
+    log(f"wrote {args.output}")
+    return 0
 
 
 def bench_seed(workdir: Path, runs: int, log) -> dict:
@@ -719,11 +920,14 @@ def report(results: list[dict], seed: dict | None, checks, args) -> str:
     ]
     if getattr(args, "queries_rerun", None):
         lines += [f"Query stages measured again afterwards: `{args.queries_rerun}`.", ""]
+    if getattr(args, "large_rerun", None):
+        lines += [f"Large-collection rows measured afterwards: `{args.large_rerun}`.", ""]
     lines += [
         "Queries run as a store serves them: a child per query runs it once to warm up, then "
         "--runs times more (median); a first run over 1 s is the measurement itself.",
         "",
         *summary(results),
+        *large_table(results),
     ]
     for r in results:
         lines += [
@@ -758,7 +962,21 @@ def report(results: list[dict], seed: dict | None, checks, args) -> str:
         lines += [f"## Same results ({size} corpus): {ok} of {len(items)} checks pass", ""]
         lines += [f"- {'PASS' if good else 'FAIL'} {name} ({note})" for name, good, note in items]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines) + _cypher_section(args.output)
+
+
+CYPHER_SECTION = "<!-- cypher: written by benchmarks/cypher.py -->"
+
+
+def _cypher_section(path: Path) -> str:
+    """The Cypher section benchmarks/cypher.py wrote into the results file, kept as it is."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    if CYPHER_SECTION not in text:
+        return ""
+    return "\n\n" + text[text.index(CYPHER_SECTION) :].strip("\n") + "\n"
 
 
 def rerun_queries(args, sizes: list[str], workdir: Path, log) -> int:
@@ -820,6 +1038,19 @@ def main(argv=None) -> int:
     p.add_argument("--queries-only", type=Path, metavar="RESULTS_JSON",
                    help="measure the stored queries again on the corpora of --workdir and "
                         "update that earlier run's results (.json and -o)")  # fmt: skip
+    p.add_argument(
+        "--large-only",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure only the large-collection rows (cold query, serve, export) on "
+        "the corpora of --workdir and add them to that earlier run's results",
+    )
+    p.add_argument(
+        "--serve-seconds",
+        type=float,
+        default=20,
+        help="seconds of load per kg serve row (and as much for its reference)",
+    )
     # internal
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--engine", help=argparse.SUPPRESS)
@@ -854,6 +1085,8 @@ def main(argv=None) -> int:
             p.error(f"unknown size {s} (known: {', '.join(synth.SIZES)})")
     if args.queries_only:
         return rerun_queries(args, sizes, workdir, log)
+    if args.large_only:
+        return rerun_large(args, sizes, workdir, log)
     results = []
     checks = None
     for s in sizes:
@@ -861,6 +1094,8 @@ def main(argv=None) -> int:
         results.append(bench_size(s, workdir, args.runs, ref_runs, args.limit,
                                   args.query_limit, args.build_limit, log))  # fmt: skip
         results[-1]["ref_runs"] = ref_runs
+        results[-1]["large"] = bench_large(workdir / f"corpus-{s}", args.runs,
+                                           args.serve_seconds, log)  # fmt: skip
         if checks is None and not args.no_check:
             log(f"[{s}] checking results against the reference stack")
             checks = (s, check(workdir / f"corpus-{s}"))

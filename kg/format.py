@@ -9,23 +9,38 @@ come: CSV and JSON row by row, the table once its first page has fixed the colum
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from kg.query import QueryResult
 
 FORMATS = ("table", "csv", "json")
 
 
+@functools.lru_cache(maxsize=4096)
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+_widths: dict[str, int] = {}  # an answer repeats its cells: each text is measured once
+
+
 def display_width(text: str) -> int:
     """Terminal columns taken by `text`: wide/fullwidth characters count 2, combining 0."""
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    if text.isascii():
+        return len(text)
+    width = _widths.get(text)
+    if width is None:
+        width = sum(map(_char_width, text))
+        if len(_widths) > 100_000:
+            _widths.clear()
+        _widths[text] = width
     return width
 
 
@@ -54,35 +69,127 @@ def _line(cells: list[str], widths: list[int]) -> str:
     return "  ".join(_pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
 
-def table_chunks(result: QueryResult) -> Iterator[str]:
+MIN_COLUMN = 8  # a column squeezed to fit the terminal keeps at least this many (or its own)
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """How a table is laid out: `width` fits it to that many terminal columns (None: as wide as
+    its cells), cutting long cells with … or, with `wrap`, wrapping them over several lines;
+    `headers` replace the column names in the header line (a translation)."""
+
+    width: int | None = None
+    wrap: bool = False
+    headers: tuple[str, ...] | None = None
+
+
+def fit_widths(natural: list[int], total: int) -> list[int]:
+    """Column widths that fit `total` terminal columns (two spaces between columns): narrow
+    columns keep their width, the wide ones share what is left equally."""
+    avail = total - 2 * (len(natural) - 1)
+    if sum(natural) <= avail:
+        return list(natural)
+    widths = [min(w, MIN_COLUMN) for w in natural]
+    left = avail - sum(widths)
+    wanting = sorted((i for i, w in enumerate(natural) if w > widths[i]), key=lambda i: natural[i])
+    for n, i in enumerate(wanting):
+        if left <= 0:
+            break
+        share = left // (len(wanting) - n)
+        more = min(natural[i] - widths[i], share)
+        widths[i] += more
+        left -= more
+    return widths
+
+
+def _clip(text: str, width: int) -> str:
+    """`text` cut to `width` terminal columns, ending in … when it was cut."""
+    if display_width(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        w = _char_width(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` as lines of at most `width` terminal columns, broken after a space if one is
+    near the end of the line, else between characters (Chinese has no spaces)."""
+    if display_width(text) <= width:
+        return [text]
+    lines, line, used = [], [], 0
+    for ch in text:
+        w = _char_width(ch)
+        if used + w > width and line:
+            cut = "".join(line)
+            space = cut.rfind(" ")
+            if space > width // 2:
+                lines.append(cut[:space])
+                line, used = list(cut[space + 1 :]), display_width(cut[space + 1 :])
+            else:
+                lines.append(cut)
+                line, used = [], 0
+        line.append(ch)
+        used += w
+    lines.append("".join(line))
+    return lines
+
+
+def _shown(cell) -> str:
+    return _one_line(cell.shown if cell.shown is not None else cell.text)
+
+
+def table_chunks(result: QueryResult, layout: TableLayout | None = None) -> Iterator[str]:
     """The table, in pieces: header and first page, then one piece per later batch.
 
-    Widths come from the header and the first page (all rows, unless the answer is streamed);
-    a longer cell further down pushes its row's later columns right rather than being cut.
+    Widths come from the header and the first page (all rows, unless the answer is streamed).
+    As wide as the cells, a longer cell further down pushes its row's later columns right
+    rather than being cut; fitted to a width, every cell is cut (or wrapped) to its column.
     """
-    header = result.columns
-    body = [[_one_line(c.text) for c in row] for row in result.rows]
+    layout = layout or TableLayout()
+    header = list(layout.headers or result.columns)
+    body = [[_shown(c) for c in row] for row in result.rows]
     widths = [
         max([display_width(h)] + [display_width(r[i]) for r in body]) for i, h in enumerate(header)
     ]
-    lines = [_line(header, widths), "  ".join("-" * w for w in widths)]
-    lines += [_line(r, widths) for r in body]
+    fitted = layout.width is not None and sum(widths) + 2 * (len(widths) - 1) > layout.width
+    if fitted:
+        widths = fit_widths(widths, layout.width)
+
+    def lines_of(cells: list[str]) -> list[str]:
+        if not fitted:
+            return [_line(cells, widths)]
+        if not layout.wrap:
+            return [_line([_clip(c, w) for c, w in zip(cells, widths, strict=True)], widths)]
+        parts = [_wrap(c, w) for c, w in zip(cells, widths, strict=True)]
+        height = max(len(p) for p in parts)
+        return [_line([p[k] if k < len(p) else "" for p in parts], widths) for k in range(height)]
+
+    lines = lines_of(header) + ["  ".join("-" * w for w in widths)]
+    for r in body:
+        lines += lines_of(r)
     n = len(body)
     if result.more is not None:
         yield "\n".join(lines) + "\n"
         lines = []
         for batch in result.more:
             n += len(batch)
-            yield "".join(_line([_one_line(c.text) for c in r], widths) + "\n" for r in batch)
+            yield "".join(line + "\n" for r in batch for line in lines_of([_shown(c) for c in r]))
     rows = f"{n} row{'s' if n != 1 else ''}"
     if result.more is not None:
         rows += f"; columns sized on the first {len(body)}"
+    if fitted:
+        rows += f"; fitted to {layout.width} columns (--wide shows every cell whole)"
     lines.append(f"({rows})")
     yield "\n".join(lines) + "\n"
 
 
-def render_table(result: QueryResult) -> str:
-    return "".join(table_chunks(result))
+def render_table(result: QueryResult, layout: TableLayout | None = None) -> str:
+    return "".join(table_chunks(result, layout))
 
 
 class _Flattener:
@@ -183,8 +290,12 @@ def render_json(result: QueryResult) -> str:
 CHUNKS = {"table": table_chunks, "csv": csv_chunks, "json": json_chunks}
 
 
-def chunks(result: QueryResult, fmt: str = "table") -> Iterator[str]:
+def chunks(
+    result: QueryResult, fmt: str = "table", layout: TableLayout | None = None
+) -> Iterator[str]:
     """The rendered answer in pieces, for writing as the rows come."""
+    if fmt == "table":
+        return table_chunks(result, layout)
     return CHUNKS[fmt](result)
 
 

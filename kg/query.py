@@ -38,6 +38,7 @@ from pyoxigraph import (
 from kg import namespaces as ns
 from kg.build import ensure_built
 from kg.errors import KgQueryError, KgQueryTimeout, KgTermError
+from kg.humanize import duration_text
 from kg.memory import MIB
 from kg.project import Project
 
@@ -328,6 +329,7 @@ class Cell(NamedTuple):
     iri: str | None = None  # the IRI, when the value is one
     bound: bool = True  # False for a variable without a value in this row
     value: object = None  # the typed value for JSON (number, boolean), when not a string
+    shown: str | None = None  # how a table shows it, when not as `text` (a duration: "8 h")
 
 
 @dataclass
@@ -347,6 +349,26 @@ class QueryResult:
     more: Iterator[list[list[Cell]]] | None = None
     after: list[str] = field(default_factory=list)
 
+    def select(self, names: list[str]) -> QueryResult:
+        """The same answer with only the columns `names`, in that order (`--columns`)."""
+        unknown = [n for n in names if n not in self.columns]
+        if unknown:
+            raise KgQueryError(
+                f"--columns: {', '.join(unknown)} not in the answer of '{self.query.name}' "
+                f"(its columns: {' '.join(self.columns)})"
+            )
+        at = [self.columns.index(n) for n in names]
+        more = None
+        if self.more is not None:
+            more = ([[row[i] for i in at] for row in batch] for batch in self.more)
+        rows = [[row[i] for i in at] for row in self.rows]
+        return QueryResult(self.query, list(names), rows, self.notes, more, self.after)
+
+    def iri_columns(self) -> set[str]:
+        """Columns holding at least one IRI (they get a `<column>_iri` companion); for a
+        streamed answer, decided on its first page."""
+        return {c for i, c in enumerate(self.columns) if any(r[i].iri for r in self.rows)}
+
 
 def open_store(data: bytes) -> Store:
     """An in-memory store holding the cached N-Quads.
@@ -360,6 +382,18 @@ def open_store(data: bytes) -> Store:
     return store
 
 
+def build_store(result) -> Store:
+    """The store of a build (a BuildResult): its on-disk copy opened read-only, which takes
+    milliseconds, else (no copy, or one that cannot be opened) the N-Quads parsed into memory."""
+    from kg import diskstore
+
+    store = diskstore.open_read_only(result.project, result.manifest)
+    return store if store is not None else open_store(result.dataset)
+
+
+_XSD_DURATION = NamedNode(ns.XSD + "duration")
+
+
 def _cell(term, labeler: Labeler) -> Cell:
     if term is None:
         return Cell("", None, False)
@@ -368,8 +402,25 @@ def _cell(term, labeler: Labeler) -> Cell:
     if isinstance(term, BlankNode):
         return Cell(f"_:{term.value}")
     if isinstance(term, Literal):
+        if term.datatype == _XSD_DURATION:  # typed in CSV and JSON, as people write it in tables
+            return Cell(term.value, shown=duration_text(term.value, labeler.order[0]))
         return Cell(term.value, value=_json_value(term))
     return Cell(str(term))
+
+
+# How a table writes a quantity with its qualifier (约8小时, about 8 h); CSV and JSON keep both
+# columns as they are.
+_QUALIFIED = {
+    ns.KG + "approximately": {"en": "about {}", "zh": "约{}"},
+    ns.KG + "atLeast": {"en": "at least {}", "zh": "至少{}"},
+}
+
+
+def _qualified(cell: Cell, qualifier: Cell, lang: str) -> Cell:
+    pattern = _QUALIFIED.get(qualifier.iri or "", {}).get(lang)
+    if cell.shown is None or pattern is None:
+        return cell
+    return cell._replace(shown=pattern.format(cell.shown))
 
 
 _XSD_INTEGERS = {
@@ -629,6 +680,7 @@ class _Reader:
         self.done = False
         self.positions: list[int] = []  # for each column, its index in the engine's rows
         self._made: dict = {}  # term -> Cell: an answer repeats its IRIs and literals a lot
+        self.qualified: list[tuple[int, int]] = []  # (column, its `<column>_qualifier`)
 
     def _message(self):
         message = self.evaluation.next(self.deadline)
@@ -680,6 +732,11 @@ class _Reader:
                 f"not select (it selects {', '.join(variables)})"
             )
         self.positions = [variables.index(c) for c in columns]
+        self.qualified = [
+            (i, columns.index(f"{c}_qualifier"))
+            for i, c in enumerate(columns)
+            if f"{c}_qualifier" in columns
+        ]
         return columns
 
     def _cells(self, row: tuple) -> list[Cell]:
@@ -694,6 +751,8 @@ class _Reader:
                     made.clear()  # a streamed answer must not grow memory with its rows
                 made[term] = cell
             cells.append(cell)
+        for at, by in self.qualified:
+            cells[at] = _qualified(cells[at], cells[by], self.labeler.order[0])
         return cells
 
     def batches(self) -> Iterator[list[list[Cell]]]:
@@ -728,6 +787,70 @@ class _Reader:
         """Does a row follow the limit? Asked briefly: a query still busy is not waited for."""
         message = self.evaluation.peek(0.2)
         return message is not None and message[0] == "rows"
+
+
+def _label_not_iri(query: StoredQuery, name: str, value: str) -> bool:
+    param = query.param(name)
+    if param is None or param.type != "IRI":
+        return False
+    try:
+        param_value(param, value)
+    except KgQueryError:
+        return True
+    return False
+
+
+def nodes_labelled(store: Store, text: str) -> list[str]:
+    """IRIs of the nodes with an rdfs:label equal to `text` (any language, case ignored)."""
+    wanted = text.strip().casefold()
+    found = set()
+    for q in store.quads_for_pattern(None, _LABEL, None, None):
+        if isinstance(q.subject, NamedNode) and q.object.value.strip().casefold() == wanted:
+            found.add(q.subject.value)
+    return sorted(found)
+
+
+def _occurs(store: Store, node: NamedNode) -> bool:
+    return (
+        next(store.quads_for_pattern(node, None, None, None), None) is not None
+        or next(store.quads_for_pattern(None, None, node, None), None) is not None
+    )
+
+
+def resolve_node_params(store: Store, query: StoredQuery, params: Mapping[str, str]) -> dict:
+    """IRI parameters given as a label (`--param node="Iran"` or `node=伊朗`), as IRIs.
+
+    A value that is an IRI, prefixed or local name of a node in the graph stays as it is; else
+    a node whose label it is takes its place. A label of several nodes is refused, listing
+    them; a value that is neither keeps its own error (or the note that it occurs nowhere).
+    """
+    resolved = {}
+    for name, value in params.items():
+        param = query.param(name)
+        if param is None or param.type != "IRI":
+            continue
+        try:
+            node = param_value(param, value)
+        except KgQueryError:
+            node = None
+        if node is not None and _occurs(store, node):
+            continue
+        found = nodes_labelled(store, value)
+        if len(found) == 1:
+            resolved[name] = f"<{found[0]}>"
+        elif len(found) > 1:
+            labeler = Labeler(store, "en")
+            shown = "; ".join(
+                f"{ns.shorten(iri)} ({labeler.label(NamedNode(iri))})" for iri in found[:20]
+            )
+            more = f" and {len(found) - 20} more" if len(found) > 20 else ""
+            raise KgQueryError(
+                f"--param {name}: '{printable(value)}' is the label of {len(found)} nodes: "
+                f"{shown}{more}; give one of them by its name"
+            )
+        elif node is None:
+            param_value(param, value)  # raises the error of a value that is not an IRI
+    return resolved
 
 
 def undefined_terms(store: Store, query: StoredQuery) -> list:
@@ -878,11 +1001,15 @@ def run(
     its answer would be silently empty.
     """
     query = find_query(project, name_or_file)
-    bind(query, params or {})  # report parameter mistakes before any (re)build
+    params = dict(params or {})
+    maybe_labels = {k: v for k, v in params.items() if _label_not_iri(query, k, v)}
+    # report parameter mistakes before any (re)build; a label is checked against the build
+    bind(query, {k: ("kgr:x" if k in maybe_labels else v) for k, v in params.items()})
     if not allow_service:
         refuse_service(query)
     result = ensure_built(project, notify=notify)
-    store = open_store(result.dataset)
+    store = build_store(result)
+    params.update(resolve_node_params(store, query, params))
     problems = undefined_terms(store, query)
     if problems:
         _check_syntax(query)  # a syntax error is the first thing to fix

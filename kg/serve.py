@@ -1,12 +1,11 @@
 """`kg serve`: the built graph through the Oxigraph SPARQL server, read-only, with a page that
 opens every stored question in the server's query editor.
 
-The store lives in build/oxigraph/ and is loaded again only when build/dataset.nq changed
-(build/oxigraph.json records which dataset it holds). It is loaded in this process with
-pyoxigraph's bulk loader and closed before the server opens it, so no two processes ever hold
-its lock. The server is `oxigraph serve-read-only` (SPARQL 1.1 Protocol at /query, Graph Store
-reads at /store, the YASGUI editor at /, updates refused with 403) with the union of the named
-graphs as its default graph, as the stored queries expect. Oxigraph serves no extra files, so
+The Oxigraph server (`oxigraph serve`, SPARQL 1.1 Protocol at /query, Graph Store reads at
+/store, the YASGUI editor at /) holds the build in memory: every start posts build/dataset.nq
+to it (`served_data`), and the proxy in front refuses every request that could change it
+(403), so it serves read-only. Its default graph is the union of the named graphs, as the
+stored queries expect. Oxigraph serves no extra files, so
 the page of stored queries (also written to build/serve/queries.html) comes from a tiny
 http.server on a second port. Ctrl-C (SIGINT) or SIGTERM stops everything and exits 0.
 
@@ -15,7 +14,7 @@ and a query goes on after its client hangs up: oxigraph/oxigraph#1336), so the s
 on a free loopback port behind a small reverse proxy on the public one. The proxy gives each
 request --timeout seconds for its whole answer; past that it answers 503 (or, the answer
 already streaming, closes the connection), kills Oxigraph and starts it again on the same
-read-only store. Requests in flight at that moment are cut off and told so (503, restarting).
+data. Requests in flight at that moment are cut off and told so (503, restarting).
 """
 
 from __future__ import annotations
@@ -23,10 +22,8 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
-import gc
 import html
 import http.client
-import json
 import os
 import re
 import shutil
@@ -35,7 +32,6 @@ import socket
 import socketserver
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -45,7 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from kg.build import ensure_built
-from kg.errors import EXIT_OK, KgQueryError, KgServeError
+from kg.errors import EXIT_OK, KgError, KgQueryError, KgServeError
 from kg.memory import MIB, Watchdog, default_limit_mib
 from kg.project import Project
 from kg.query import StoredQuery, list_queries, param_value
@@ -64,10 +60,9 @@ from kg.serve_guard import (
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878
 DEFAULT_TIMEOUT_S = 30  # the server's limit on one query
-STORE_DIR = "oxigraph"  # build/oxigraph/: the server's store
-STORE_STAMP = "oxigraph.json"  # build/oxigraph.json: the dataset the store holds
 PAGES_DIR = "serve"  # build/serve/queries.html
 READY_WITHIN_S = 10.0
+LOAD_WITHIN_S = 600.0  # posting the build to the child (2-3 s at a million triples)
 INTERNAL_HOST = "127.0.0.1"  # where the Oxigraph server listens, behind the proxy
 PROXY_CHUNK = 64 * 1024  # bodies pass through the proxy in pieces of at most this
 PROXY_LINE = 8 * 1024  # longest chunk-size line of a chunked request body
@@ -104,59 +99,71 @@ def oxigraph_program() -> str:
 
 
 @dataclass
-class PreparedStore:
-    location: Path
+class ServedData:
+    """What the Oxigraph child serves: the build's N-Quads, held in the child's memory.
+
+    The child is `oxigraph serve` without --location (an in-memory store: at a million
+    triples its queries are 2-5x faster than on a RocksDB store opened read-only) and every
+    (re)start posts the dataset to its Graph Store on the private loopback port before the
+    proxy lets any request through. The file is opened once, here: a `kg build` while serving
+    replaces build/dataset.nq by rename, so a restart reloads the bytes this server started
+    with. The in-memory store would accept updates: the proxy refuses them (`_writes`).
+    """
+
+    file: object  # the open build/dataset.nq (binary, read from the start at every load)
+    size: int
     quads: int
-    loaded: bool  # False when the existing store was reused
-    seconds: float
+    seconds: float = 0.0  # the last load
+
+    def command(self, program: str, bind: str, timeout_s: int) -> list[str]:
+        return [
+            program, "serve", "--bind", bind, "--union-default-graph",
+            "--timeout-s", str(timeout_s),
+        ]  # fmt: skip
+
+    def load(self, host: str, port: int) -> None:
+        """Post the dataset to the child just started on host:port."""
+        began = time.perf_counter()
+        self.file.seek(0)
+        conn = http.client.HTTPConnection(host, port, timeout=LOAD_WITHIN_S)
+        try:
+            conn.request(
+                "POST", "/store?lenient", self.file,
+                {"Content-Type": "application/n-quads", "Content-Length": str(self.size)},
+            )  # fmt: skip
+            answer = conn.getresponse()
+            said = answer.read(500).decode("utf-8", "replace").strip()
+        except (OSError, http.client.HTTPException) as e:
+            raise KgServeError(f"cannot load the build into the Oxigraph server: {e}") from None
+        finally:
+            conn.close()
+        if answer.status not in (200, 201, 204):
+            raise KgServeError(
+                f"the Oxigraph server refused the build (HTTP {answer.status}): {said}"
+            )
+        self.seconds = time.perf_counter() - began
+
+    def close(self) -> None:
+        self.file.close()
 
 
-def _read_stamp(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def prepare_store(project: Project, *, notify: Callable[[str], None] | None = None):
-    """The server's store for the current build: reused when it holds this very dataset,
-    else bulk-loaded into a new directory that then replaces the old one."""
-    from pyoxigraph import RdfFormat, Store
-
-    started = time.perf_counter()
+def served_data(project: Project, *, notify: Callable[[str], None] | None = None) -> ServedData:
+    """The current build (rebuilt first if a source changed), ready to load into the child."""
     built = ensure_built(project, notify=notify)
-    digest = built.manifest["dataset"]["sha256"]
-    quads = int(built.manifest["dataset"].get("quads", 0))
-    location = project.build_dir / STORE_DIR
-    stamp = project.build_dir / STORE_STAMP
-    if _read_stamp(stamp).get("dataset_sha256") == digest and (location / "CURRENT").is_file():
-        return PreparedStore(location, quads, False, time.perf_counter() - started)
+    path = project.build_dir / "dataset.nq"
     try:
-        fresh = Path(tempfile.mkdtemp(dir=project.build_dir, prefix=".oxigraph-"))
+        file = path.open("rb")
+        size = os.fstat(file.fileno()).st_size
     except OSError as e:
-        raise KgServeError(f"cannot write the store under {project.build_dir}: {e}") from None
-    try:
-        store = Store(str(fresh))
-        store.bulk_load(built.dataset, RdfFormat.N_QUADS)
-        store.flush()
-        del store  # closes the database, which frees its lock for the server
-        gc.collect()
-        stamp.unlink(missing_ok=True)  # never a stamp that vouches for a half-replaced store
-        if location.exists():
-            old = location.with_name(f".oxigraph-old-{os.getpid()}")
-            location.rename(old)
-            shutil.rmtree(old, ignore_errors=True)
-        fresh.rename(location)
-        record = {"dataset_sha256": digest, "quads": quads}
-        stamp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    except OSError as e:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise KgServeError(f"cannot write the store {location}: {e}") from None
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
-    return PreparedStore(location, quads, True, time.perf_counter() - started)
+        raise KgServeError(f"cannot read {path}: {e.strerror or e}") from None
+    return ServedData(file, size, int(built.manifest["dataset"].get("quads", 0)))
+
+
+def _writes(method: str, path: str) -> bool:
+    """Would this request change the store? Everything but reads and POST /query does."""
+    if method in ("GET", "HEAD"):
+        return False
+    return not (method == "POST" and urllib.parse.urlsplit(path).path == "/query")
 
 
 # --------------------------------------------------------------------------- stored-queries page
@@ -211,8 +218,16 @@ overflow-x: auto; }
 """
 
 
-def queries_page(queries: list[StoredQuery], *, editor: str, endpoint: str, title: str) -> str:
-    """A static HTML page (no script, nothing fetched) listing every stored question."""
+def queries_page(
+    queries: list[StoredQuery],
+    *,
+    editor: str,
+    endpoint: str,
+    title: str,
+    cypher: list[StoredQuery] = (),
+) -> str:
+    """A static HTML page (no script, nothing fetched) listing every stored question, the
+    SPARQL ones with a link into the editor, the Cypher twins (`kg cypher`) to read."""
     esc = html.escape
     items = []
     for q in queries:
@@ -233,17 +248,47 @@ def queries_page(queries: list[StoredQuery], *, editor: str, endpoint: str, titl
         f"<h1>Stored queries</h1>\n<p>{len(queries)} questions of <code>{esc(title)}</code>. "
         f'Each opens in the <a href="{esc(editor)}">query editor</a>, ready to run (the ▶ '
         f"button) against <code>{esc(endpoint)}</code>: read-only, its default graph is the "
-        "union of the named graphs.</p>\n<ol>\n" + "\n".join(items) + "\n</ol>\n</body>\n</html>\n"
+        "union of the named graphs.</p>\n<ol>\n"
+        + "\n".join(items)
+        + "\n</ol>\n"
+        + _cypher_section(cypher)
+        + "</body>\n</html>\n"
+    )
+
+
+def _cypher_section(queries: list[StoredQuery]) -> str:
+    """The Cypher questions, read-only: their text and the command that runs them."""
+    if not queries:
+        return ""
+    esc = html.escape
+    items = []
+    for q in queries:
+        params = " ".join(f"--param {p.name}=…" for p in q.params)
+        command = f"kg cypher {q.name}" + (f" {params}" if params else "")
+        items.append(
+            f'<li id="cypher-{esc(q.name)}"><code>{esc(q.name)}</code> — '
+            f"{esc(q.question or '(no question in the header)')}"
+            f'<div class="params">run: <code>{esc(command)}</code></div>'
+            f"<details><summary>Cypher</summary><pre>{esc(q.text)}</pre></details></li>"
+        )
+    return (
+        f"<h2>Cypher</h2>\n<p>{len(queries)} questions in Cypher, over the property-graph "
+        "projection of the same build (docs/cypher.md); the editor above speaks SPARQL, so "
+        "these run from the command line.</p>\n<ol>\n" + "\n".join(items) + "\n</ol>\n"
     )
 
 
 class _PageHandler(BaseHTTPRequestHandler):
     page = b""
+    report = None  # kg.report_files.ReportFiles: the report at /, the stored queries beside it
     server_version = "kg-serve"
     timeout = PAGES_IDLE_S  # a connection that sends nothing is closed after this
 
     def _send(self, head_only: bool) -> None:
         path = urllib.parse.urlsplit(self.path).path
+        if path != "/queries.html" and self.report is not None:
+            self.report.respond(self, head_only)
+            return
         if path not in ("/", "/queries.html", "/index.html"):
             self.send_error(404, "only / is served here; the SPARQL server is on the other port")
             return
@@ -363,8 +408,8 @@ class _TimedHead:
             self.server.head_clock.done(self.connection)  # the body has its own deadline
 
 
-def _pages_server(host: str, port: int, page: bytes) -> _Server:
-    handler = type("Handler", (_TimedHead, _PageHandler), {"page": page})
+def _pages_server(host: str, port: int, page: bytes, report=None) -> _Server:
+    handler = type("Handler", (_TimedHead, _PageHandler), {"page": page, "report": report})
     server_class = _Server
     if ":" in host:
         server_class = type("PagesServer6", (_Server,), {"address_family": socket.AF_INET6})
@@ -480,11 +525,13 @@ class _Oxigraph:
         command: Callable[[str], list[str]],
         program: str,
         *,
+        load: Callable[[str, int], None] | None = None,
         memory_limit: int | None = None,
         out: Print = print,
     ):
         self._command = command  # the command line, given the address to bind
         self._program = program
+        self._load = load  # fills a just-started server with its data (host, port)
         self.memory_limit = memory_limit  # bytes of resident memory, or None
         self.out = out
         self.lock = threading.Lock()
@@ -525,6 +572,12 @@ class _Oxigraph:
             over = functools.partial(self._over_memory, proc)
             self._watchdog = Watchdog(self.memory_limit, over, pid=proc.pid).start()
         _wait_ready(proc, INTERNAL_HOST, port, self.tail)
+        if self._load is not None:
+            try:
+                self._load(INTERNAL_HOST, port)
+            except BaseException:
+                proc.kill()
+                raise
 
     def _over_memory(self, proc: subprocess.Popen, used: int) -> None:
         """The watchdog's call: the child passed the memory limit, so it is killed (and the
@@ -796,6 +849,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         deadline = time.monotonic() + self.limit_s
         if self.request_version != "HTTP/1.1":
             self.close_connection = True  # HTTP/1.0 keep-alive is not worth the care
+        if _writes(self.command, self.path):  # the child's in-memory store would take them
+            self._plain(403, "kg serve is read-only: updates are refused")
+            return
         try:
             checked_body = self._admit(deadline)
         except Refusal as e:
@@ -1099,14 +1155,25 @@ def serve(
         )
     program = oxigraph_program()
     with _one_preparer(project):
-        prepared = prepare_store(project, notify=notify)
+        data = served_data(project, notify=notify)
     queries = list_queries(
         project, broken=lambda e: out(f"WARNING: {e}: left out of the stored-queries page")
     )
     base = f"http://{_url_host(host)}:{port}"
     urls_editor, urls_endpoint = f"{base}/", f"{base}/query"
+    from kg import cypher
+
+    try:
+        cypher_queries = cypher.list_queries(project)
+    except KgError as e:  # a broken .cypher header must not stop the SPARQL server
+        out(f"WARNING: {e}: the Cypher questions are left out of the stored-queries page")
+        cypher_queries = []
     page = queries_page(
-        queries, editor=urls_editor, endpoint=urls_endpoint, title=project.root.name
+        queries,
+        editor=urls_editor,
+        endpoint=urls_endpoint,
+        title=project.root.name,
+        cypher=cypher_queries,
     )
     page_file = project.build_dir / PAGES_DIR / "queries.html"
     with contextlib.suppress(OSError):  # a copy for offline use; serving does not need it
@@ -1114,25 +1181,33 @@ def serve(
         page_file.write_text(page, encoding="utf-8")
 
     def command(bind: str) -> list[str]:
-        return [
-            program, "serve-read-only", "--location", str(prepared.location), "--bind", bind,
-            "--union-default-graph", "--timeout-s", str(timeout_s),
-        ]  # fmt: skip
+        return data.command(program, bind, timeout_s)
 
-    oxigraph = _Oxigraph(command, program, memory_limit=memory_limit_mib * MIB, out=out)
+    oxigraph = _Oxigraph(
+        command, program, load=data.load, memory_limit=memory_limit_mib * MIB, out=out
+    )
     policy = Policy(host, port, allow_service=allow_service)
-    proxy = _proxy_server(host, port, oxigraph, timeout_s, out, policy)
     try:
-        pages = _pages_server(host, pages_port, page.encode("utf-8"))
+        proxy = _proxy_server(host, port, oxigraph, timeout_s, out, policy)
+    except BaseException:
+        data.close()
+        raise
+    try:
+        from kg.report_files import ReportFiles
+
+        report = ReportFiles(project, urls_editor)
+        pages = _pages_server(host, pages_port, page.encode("utf-8"), report)
     except BaseException:
         proxy.server_close()
+        data.close()
         raise
     urls = ServeUrls(
         editor=urls_editor,
         endpoint=urls_endpoint,
         store=f"{base}/store?graph=IRI",
-        queries=f"http://{_url_host(host)}:{pages.server_address[1]}/",
+        queries=f"http://{_url_host(host)}:{pages.server_address[1]}/queries.html",
     )
+    report_url = f"http://{_url_host(host)}:{pages.server_address[1]}/"
     serving = False
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
@@ -1148,18 +1223,14 @@ def serve(
         threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True).start()
         threading.Thread(target=pages.serve_forever, args=(0.05,), daemon=True).start()
         serving = True
-        store_note = (
-            f"loaded into {project.rel(prepared.location)}/ in {prepared.seconds:.2f} s"
-            if prepared.loaded
-            else f"{project.rel(prepared.location)}/ reused"
-        )
         out(
-            f"Serving {project.root} read-only with Oxigraph: {prepared.quads} triples "
-            f"({store_note})\n"
+            f"Serving {project.root} read-only with Oxigraph: {data.quads} triples "
+            f"(loaded into memory in {data.seconds:.2f} s)\n"
             f"  query editor:      {urls.editor}\n"
             f"  SPARQL endpoint:   {urls.endpoint}\n"
             f"  graph store:       {urls.store} (reads only)\n"
             f"  stored queries:    {urls.queries} ({len(queries)} questions, one click each)\n"
+            f"  report:            {report_url} (kg report: article, timeline, network …)\n"
             f"Ready in {time.perf_counter() - started:.2f} s. Updates are refused (HTTP 403); "
             f"a request still running after {timeout_s} s is stopped, and the server "
             f"restarted above {memory_limit_mib} MiB. Ctrl-C stops."
@@ -1179,3 +1250,4 @@ def serve(
             pages.shutdown()
         proxy.server_close()
         pages.server_close()
+        data.close()

@@ -9,7 +9,7 @@ from pyoxigraph import Store
 from kg import namespaces as ns
 from kg.build import ensure_built
 from kg.project import Project
-from kg.query import Labeler, open_store
+from kg.query import Labeler, build_store
 
 # Constant queries; namespaces come in through `prefixes=`, nothing is pasted in.
 _CLASS_COUNTS = """
@@ -84,4 +84,4 @@ def compute(store: Store, manifest: dict) -> Stats:
 def stats(project: Project, *, notify=None) -> Stats:
     """Statistics of the current build (rebuilding first if a source changed)."""
     result = ensure_built(project, notify=notify)
-    return compute(open_store(result.dataset), result.manifest)
+    return compute(build_store(result), result.manifest)

@@ -928,7 +928,7 @@ def test_serve_listens_on_the_loopback_only_and_passes_its_time_limit(project_di
         # Oxigraph itself listens on another loopback port, behind kg's proxy on the public one.
         [child] = _children(server.proc.pid)
         argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
-        assert argv[1] == "serve-read-only"
+        assert argv[1] == "serve" and "--location" not in argv  # in memory, behind the proxy
         bind_host, _, bind_port = argv[argv.index("--bind") + 1].rpartition(":")
         assert bind_host == "127.0.0.1" and int(bind_port) != server.port
         assert _listeners(int(bind_port)) == {loopback}

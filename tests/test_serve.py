@@ -42,7 +42,7 @@ class Served:
 
     @property
     def pages(self) -> str:
-        return f"http://{HOST}:{self.pages_port}/"
+        return f"http://{HOST}:{self.pages_port}/queries.html"
 
     def stop(self) -> tuple[int, str]:
         """SIGINT, as Ctrl-C sends; the exit code and what it printed after."""
@@ -114,7 +114,7 @@ def served(project_dir):
 def test_serve_starts_fast_answers_and_stops_cleanly_on_sigint(built, tmp_path):
     project_dir = copy_built(built.project.root, tmp_path / "project")
     figures = []
-    for run in ("first start (loads build/oxigraph/)", "second start (reuses it)"):
+    for run in ("first start", "second start"):
         server = start_serve(project_dir)
         try:
             figures.append(
@@ -123,7 +123,7 @@ def test_serve_starts_fast_answers_and_stops_cleanly_on_sigint(built, tmp_path):
             assert server.answer_s < START_BOUND_S, figures[-1]
             assert _ask(server.base) == 200
             text = "\n".join(server.lines)
-            assert ("loaded into build/oxigraph/" if "first" in run else "reused") in text
+            assert f"{built.manifest['dataset']['quads']} triples (loaded into memory in" in text
             for url in (f"{server.base}/", f"{server.base}/query", server.pages):
                 assert url in text
         finally:
@@ -171,6 +171,11 @@ def test_refuses_every_update(served, built, project_dir, run_kg):
         ("PUT", f"/store?graph={graph}", triple, {"Content-Type": "application/n-triples"}),
         ("POST", f"/store?graph={graph}", triple, {"Content-Type": "application/n-triples"}),
         ("DELETE", f"/store?graph={graph}", None, {}),
+        # the store is in the server's memory and writable: the proxy refuses every other way
+        ("POST", "/", triple, {"Content-Type": "application/n-triples"}),
+        ("POST", "/store", triple, {"Content-Type": "application/n-triples"}),
+        ("PATCH", "/store", triple, {"Content-Type": "application/n-triples"}),
+        ("POST", "/update?x=/query", b"CLEAR ALL", {"Content-Type": "application/sparql-update"}),
     ]
     for method, path, body, headers in attempts:
         assert http(method, served.base + path, body, headers)[0] == 403, (method, path)
@@ -206,6 +211,18 @@ def test_the_stored_queries_page_opens_every_question_in_the_editor(served, proj
     )
     saved = (project_dir / "build" / "serve" / "queries.html").read_text(encoding="utf-8")
     assert saved == page
+
+
+def test_the_stored_queries_page_lists_the_cypher_questions(served, project_dir):
+    from kg import cypher
+
+    page = http("GET", served.pages)[1].decode("utf-8")
+    twins = cypher.list_queries(locate(project_dir))
+    assert len(twins) >= 17  # a twin per SPARQL question, and the Cypher-only ones
+    for q in twins:
+        assert f'id="cypher-{q.name}"' in page and html.escape(q.text) in page
+        assert f"<code>kg cypher {q.name}" in page
+    assert "<code>kg cypher evidence --param node=…</code>" in page
 
 
 def test_browser_runs_a_stored_question_from_the_page(

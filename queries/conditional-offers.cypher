@@ -1,0 +1,17 @@
+// question: What did Iran offer, on what condition? (conditional offers held by Iran or by an
+//   actor affiliated with it; the reduction from/to in percent with how exact it is, the
+//   condition and who must meet it)
+// columns: offer holder issue from_percent to_percent value_qualifier condition required_of condition_issue stated_in
+MATCH (offer:ConditionalOffer)-[:heldBy]->(holder)-[:affiliatedWith*0..]->(:Resource {id: 'iran'})
+WITH DISTINCT offer, holder
+OPTIONAL MATCH (offer)-[:aboutIssue]->(issue)
+OPTIONAL MATCH (offer)-[:valueQualifier]->(value_qualifier)
+OPTIONAL MATCH (offer)-[:hasCondition]->(condition)
+OPTIONAL MATCH (condition)-[:requiredOf]->(required_of)
+OPTIONAL MATCH (condition)-[:aboutIssue]->(condition_issue)
+OPTIONAL MATCH (offer)-[:statedIn]->(stated_in)
+RETURN DISTINCT offer, holder, issue, offer.fromPercent AS from_percent,
+       offer.toPercent AS to_percent, value_qualifier, condition, required_of, condition_issue,
+       stated_in, offer.firstQuoteStart AS pos
+ORDER BY pos IS NOT NULL, pos, offer.iri, issue IS NOT NULL, issue.iri,
+         condition IS NOT NULL, condition.iri

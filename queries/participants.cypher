@@ -1,0 +1,15 @@
+// question: Who took part in the talks, for which side, in which role (head of delegation,
+//   member, mediator)? One row per participation in talks that took place; a mediator has no side.
+// columns: talks participant side role title
+MATCH (talks:Talks)-[:status]->(:Resource {id: 'kg:happened'}),
+      (talks)-[:hasParticipation]->(p)-[:participant]->(participant),
+      (p)-[:role]->(role)
+OPTIONAL MATCH (p)-[:onSide]->(side)
+OPTIONAL MATCH (participant)-[:holdsPost]->(post)
+// the post the article gives the participant (the first by IRI, should there be several)
+WITH talks, participant, side, role, min(post.iri) AS title_iri
+OPTIONAL MATCH (title:Resource {iri: title_iri})
+RETURN DISTINCT talks, participant, side, role, title,
+       CASE role.id WHEN 'kg:headOfDelegation' THEN 1 WHEN 'kg:delegationMember' THEN 2
+                    WHEN 'kg:mediator' THEN 3 ELSE 4 END AS rank
+ORDER BY talks.iri, side IS NULL, side.iri, rank, participant.iri
