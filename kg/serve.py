@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import functools
 import html
 import http.client
@@ -465,7 +466,17 @@ def _one_preparer(project: Project):
         project.build_dir.mkdir(parents=True, exist_ok=True)
         handle = open(project.build_dir / ".serve.lock", "a+b")  # noqa: SIM115
     except OSError as e:
-        raise KgServeError(f"cannot write under {project.build_dir}: {e.strerror or e}") from None
+        if (
+            e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM)
+            or not project.build_dir.is_dir()
+        ):
+            raise KgServeError(
+                f"cannot write under {project.build_dir}: {e.strerror or e}"
+            ) from None
+        # A read-only build/ (a mounted or shared project): serving only reads it, and no
+        # kg serve can change it from here, so there is nothing to take turns for.
+        yield
+        return
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
