@@ -104,3 +104,18 @@ SERVICE_REFUSED = (
     "it calls a remote SPARQL service ({what}); kg sends no request to the network unless "
     "asked: pass --allow-service to allow it"
 )
+
+
+def select_aliases(text: str) -> set[str]:
+    """The names the outermost SELECT clause gives its expressions (`(COUNT(*) AS ?n)` gives
+    "n"): the `AS ?x` written before the first `{`. A BIND's `AS`, or a subquery's, is inside
+    braces and is not one of them."""
+    toks = list(tokens(text))
+    names = set()
+    for i, t in enumerate(toks):
+        if t.kind == "other" and t.text == "{":
+            break
+        after = toks[i + 1] if i + 1 < len(toks) else None
+        if t.kind == "word" and t.text.upper() == "AS" and after and after.kind == "var":
+            names.add(after.text[1:])
+    return names

@@ -46,11 +46,19 @@ from pyoxigraph import (
 
 from kg import namespaces as ns
 from kg.build import ensure_built
-from kg.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KgEndpointError, KgProjectError
+from kg.errors import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    KgEndpointError,
+    KgProjectError,
+    KgQueryError,
+)
 from kg.project import Project
 from kg.query import Cell, Labeler, QueryResult, _table, bind, find_query, select_table
 from kg.results import Answer, read_json
 from kg.roundtrip import GraphDiff, compare, read_graph
+from kg.sparql_scan import select_aliases
 
 ENV_USER = "KG_ENDPOINT_USER"
 ENV_PASSWORD = "KG_ENDPOINT_PASSWORD"
@@ -651,6 +659,16 @@ def run_remote(
     Labeler(Store(), lang)  # rejects an unknown language before any request
     text = query.text
     if substitutions:
+        aliases = select_aliases(text) & {v.value for v in substitutions}
+        if aliases:
+            # Joined before the SELECT expressions are computed, a VALUES row may not bind
+            # their names (SPARQL 1.1, 18.2.4.1): the store answers 400, a misleading hint.
+            name = sorted(aliases)[0]
+            raise KgQueryError(
+                f"{query.rel}: --param {name} names a SELECT expression (… AS ?{name}), "
+                "which a SPARQL endpoint cannot bind; bind a variable of the WHERE pattern "
+                "instead, or run the query without --endpoint"
+            )
         # A trailing VALUES clause (SPARQL 1.1, 10.2.2) joins the bindings with the results.
         text = text.rstrip("\n") + "\n" + values_clause(substitutions) + "\n"
     if timeout <= 0:

@@ -30,6 +30,7 @@ from kg import namespaces as ns
 from kg.errors import KgEndpointError
 from kg.project import locate
 from kg.query import execute, find_query, open_store
+from kg.sparql_scan import select_aliases
 from kg.store import (
     MAX_GET_URL,
     Client,
@@ -324,3 +325,39 @@ def test_long_query_goes_to_kg_serve_as_a_form(kg_served, local_store):
         Client(credentials_for("", NO_NETRC)), f"{kg_served.base}/query", text, what="q"
     )
     assert answer.status == 200 and answer.body.count(b'"node"') >= len(iris)
+
+
+ALIAS_PARAM_QUERY = """# question: kinds with a given number of members
+# param: n integer  the number of members
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+SELECT ?kind (COUNT(*) AS ?n) WHERE {
+  ?x rdf:type ?kind .
+  BIND(?x AS ?member)
+  { SELECT ?kind (COUNT(*) AS ?inner) WHERE { ?y rdf:type ?kind } GROUP BY ?kind }
+}
+GROUP BY ?kind
+"""
+
+
+def test_a_parameter_naming_a_select_expression_is_refused_over_endpoint(
+    kg_served, project_dir, tmp_path
+):
+    """Red-team finding 27: bound by a trailing VALUES, `--param n=5` for `(COUNT(*) AS ?n)`
+    made the store answer 400 ("expected [_]") and kg suggest the URL was wrong. It is refused
+    before sending, with the reason; a BIND's or a subquery's AS is not such a name."""
+    rq = tmp_path / "kinds.rq"
+    rq.write_text(ALIAS_PARAM_QUERY, encoding="utf-8")
+    endpoint = f"{kg_served.base}/query"
+    r = _kg("query", str(rq), "--param", "n=5", "--endpoint", endpoint, cwd=project_dir, env={})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "--param n names a SELECT expression (… AS ?n)" in r.stderr
+    assert "is it the SPARQL query endpoint" not in r.stderr
+    assert select_aliases(ALIAS_PARAM_QUERY) == {"n"}
+    # A parameter of the WHERE pattern still travels as a VALUES row and is answered.
+    where = ALIAS_PARAM_QUERY.replace("# param: n integer", "# param: kind IRI")
+    rq.write_text(where, encoding="utf-8")
+    kind = "kind=https://w3id.org/oman-talks/ontology#Demand"
+    r = _kg("query", str(rq), "--param", kind, "--endpoint", endpoint, cwd=project_dir, env={})
+    local = _kg("query", str(rq), "--param", kind, cwd=project_dir, env={})
+    assert r.returncode == 0 and local.returncode == 0, r.stderr + local.stderr
+    assert r.stdout == local.stdout and "(1 row)" in r.stdout, r.stdout
