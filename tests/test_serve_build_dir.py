@@ -1,5 +1,6 @@
-"""`kg serve` on a project it cannot write to (a read-only mount, a shared folder): it serves
-the build as it is. It used to stop at once, as it wanted to create build/.serve.lock."""
+"""`kg serve` and the build directory: on a project it cannot write to (a read-only mount, a
+shared folder) it serves the build as it is (it used to stop at once, as it wanted to create
+build/.serve.lock); a build while it serves does not change what it serves."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 
 import pytest
 from servers import HOST, copy_built, free_port, http, kg_command
@@ -82,3 +84,59 @@ def test_serve_on_a_read_only_project(built, tmp_path, run_kg):
         _restore_modes(project)
     assert proc.returncode == 0, rest
     assert sorted(str(p.relative_to(project)) for p in project.rglob("*")) == before
+
+
+def _count(base: str) -> int:
+    status, body = http(
+        "POST",
+        f"{base}/query",
+        b"SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+        {"Content-Type": "application/sparql-query", "Accept": "text/csv"},
+    )
+    assert status == 200, body
+    return int(body.split()[-1])
+
+
+def test_a_build_while_serving_changes_nothing_served_until_the_next_serve(built, tmp_path, run_kg):
+    """Red-team finding 25, second half: a `kg build` (or a second kg serve that rebuilds) while
+    a kg serve runs must not change what the running one serves, not even after its Oxigraph
+    child is restarted, and leaves no store copies behind. The child loads the bytes of the
+    build/dataset.nq this serve opened; a build renames a new file into place."""
+    from test_serve import start_serve
+
+    project = copy_built(built.project.root, tmp_path / "project")
+    first = start_serve(project)
+    try:
+        before = _count(first.base)
+        with (project / "data" / "shared" / "actors.ttl").open("a", encoding="utf-8") as f:
+            f.write(
+                "\n<https://w3id.org/oman-talks/id/iran> "
+                '<http://www.w3.org/2000/01/rdf-schema#comment> "new"@en .\n'
+            )
+        assert run_kg("build", cwd=project).returncode == 0
+        second = start_serve(project)  # a second serve sees the new build
+        try:
+            after = _count(second.base)
+            assert after > before, (after, before)
+        finally:
+            assert second.stop()[0] == 0
+        assert _count(first.base) == before
+        ps = ["ps", "-o", "pid=", "--ppid", str(first.proc.pid)]
+        (child,) = [
+            int(x) for x in subprocess.run(ps, capture_output=True, text=True).stdout.split()
+        ]
+        os.kill(child, signal.SIGKILL)  # the restarted child loads the same bytes again
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                counted = _count(first.base)
+                break
+            except (AssertionError, OSError):
+                assert time.monotonic() < deadline and first.proc.poll() is None, "not restarted"
+                time.sleep(0.05)
+        assert counted == before
+    finally:
+        code, out = first.stop()
+    assert code == 0 and "Oxigraph stopped" in out, out
+    leftovers = [p.name for p in (project / "build").iterdir() if p.name.startswith(".oxigraph")]
+    assert not leftovers and not (project / "build" / "oxigraph").exists()
