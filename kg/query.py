@@ -491,7 +491,18 @@ def select_table(
             f"{query.rel}: '# columns:' names {', '.join(absent)}, which the query does "
             f"not select (it selects {', '.join(variables)})"
         )
-    return columns, [[_cell(sol[c], labeler) for c in columns] for sol in solutions]
+    qualified = [
+        (i, columns.index(f"{c}_qualifier"))
+        for i, c in enumerate(columns)
+        if f"{c}_qualifier" in columns
+    ]  # as _Reader does for a local answer, so that --endpoint prints the same table
+    rows = []
+    for sol in solutions:
+        cells = [_cell(sol[c], labeler) for c in columns]
+        for at, by in qualified:
+            cells[at] = _qualified(cells[at], cells[by], labeler.order[0])
+        rows.append(cells)
+    return columns, rows
 
 
 def _unknown_nodes(store: Store, substitutions: dict) -> list[str]:
