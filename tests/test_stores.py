@@ -62,8 +62,8 @@ VIRTUOSO_KNOWN = {
     name: ("paths", PATHS)
     for name in (
         "actors", "background", "claims", "conditional-offers", "conflicts", "iran-positions",
-        "measures", "next-steps", "participants", "statements", "third-parties", "timeline",
-        "us-demands", "venue-change",
+        "measures", "next-steps", "participants", "statements", "tensions", "third-parties",
+        "timeline", "us-demands", "venue-change",
     )
 } | {"talks": ("duration", "xsd:duration stored as seconds")}  # fmt: skip
 # Comunica 4.2.0, not 4.3.0-4.5.0: from 4.3.0 on, a join with a subquery holding `*` and `+`
