@@ -281,8 +281,8 @@ def worker(group: str, engine: str, root: Path, runs: int, limit: float) -> dict
             project = locate(root)
             for fmt in ("turtle", "jsonld"):
                 target = Path(tempfile.mkdtemp()) / f"out.{fmt}"
-                _runs(f"export {fmt}", lambda fmt=fmt, target=target: len(export_project(
-                      project, format=fmt, output=str(target)).data), runs, limit, out)  # fmt: skip
+                _runs(f"export {fmt}", lambda fmt=fmt, target=target: export_project(
+                      project, format=fmt, output=str(target)).size, runs, limit, out)  # fmt: skip
         else:
             from rdflib import Dataset
 

@@ -1,10 +1,13 @@
 """`kg export`: the built dataset in a standard RDF syntax, byte for byte reproducible.
 
-The source of truth is the cached build (build/dataset.nq), read with `pyoxigraph.parse`,
-which keeps every literal's lexical form (the query Store would canonicalise some of them,
-e.g. xsd:nonNegativeInteger to integer). `export()` works on any quads, so it can be used
-on an in-memory dataset; `export_project()` wraps it with `ensure_built` and writes the result
-atomically.
+The source of truth is the cached build (build/dataset.nq): its lines as they are (N-Quads,
+N-Triples, Turtle, TriG) or read with `pyoxigraph.parse` (JSON-LD, RDF/XML), which keeps
+every literal's lexical form (the query Store would canonicalise some of them, e.g.
+xsd:nonNegativeInteger to integer). Output is streamed: the build is read subject by subject
+(it is sorted) and never held as terms; what a writer must hold to order its output is text
+about the size of the output. `export()` works on any quads, in memory; `export_project()`
+wraps `write_export` with `ensure_built` and writes to a temporary file then renames it, or
+to standard output as it goes.
 
 Formats that carry named graphs (TriG, N-Quads, JSON-LD) keep them; the others (Turtle,
 N-Triples, RDF/XML, framed JSON-LD) merge the selected graphs into one and say so: in a
@@ -18,15 +21,17 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import json
 import os
 import re
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from json.encoder import encode_basestring as _encode
 from pathlib import Path
+from typing import BinaryIO
 
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse
 
@@ -228,11 +233,12 @@ def _graph_key(quad: Quad) -> str:
 
 @dataclass(frozen=True)
 class Export:
-    data: bytes
+    data: bytes | None  # the document, or None when it was written to a file or stream
     format: str  # canonical format name
     graphs: tuple[str, ...]  # the graph IRIs exported, sorted ("" = default graph)
     merged: bool  # True when the format merged the graphs into one
     frame: str | None = None
+    size: int = 0  # bytes written
 
     @property
     def label(self) -> str:
@@ -265,12 +271,34 @@ def export(
     frame: str | None = None,
     context: dict | None = None,
 ) -> Export:
-    """Serialise `quads` (restricted to the selected graphs) in `format`.
+    """Serialise `quads` (restricted to the selected graphs) in `format`, in memory.
 
     `graphs`/`inferred` select graphs as `select_graphs` does. `frame` ("events") asks for
     the framed JSON-LD form; `context` is the JSON-LD context (the value of "@context"), by
-    default a minimal one made of the prefixes.
+    default a minimal one made of the prefixes. `write_export` writes the same bytes to a
+    file object instead.
+    """
+    buffer = io.BytesIO()
+    done = write_export(
+        _QuadSource(quads), buffer, format=format, graphs=graphs, inferred=inferred,
+        frame=frame, context=context,
+    )  # fmt: skip
+    return replace(done, data=buffer.getvalue())
 
+
+def write_export(
+    source: _Source,
+    out: BinaryIO,
+    *,
+    format: str = "turtle",
+    graphs: Sequence[str] | None = None,
+    inferred: bool | None = None,
+    frame: str | None = None,
+    context: dict | None = None,
+) -> Export:
+    """Write the export of `source` to the binary file object `out`, piece by piece.
+
+    Every usage error (format, frame, graph selection) is raised before the first byte.
     The cyclic garbage collector is paused meanwhile: the export makes millions of objects
     and no reference cycles, and its full collections would otherwise cost a third of the
     time at a million triples.
@@ -278,14 +306,15 @@ def export(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _export(quads, format, graphs, inferred, frame, context)
+        return _write_export(source, out, format, graphs, inferred, frame, context)
     finally:
         if enabled:
             gc.enable()
 
 
-def _export(
-    quads: Iterable[Quad],
+def _write_export(
+    source: _Source,
+    out: BinaryIO,
     format: str,
     graphs: Sequence[str] | None,
     inferred: bool | None,
@@ -298,44 +327,31 @@ def _export(
             raise KgExportError(f"unknown frame '{frame}' (known: {', '.join(FRAMES)})")
         if fmt != "jsonld":
             raise KgExportError("--frame applies to JSON-LD only (use --format jsonld)")
-    all_quads = list(quads)
-    by_graph: dict[str, list[Quad]] = defaultdict(list)
-    last, bucket = None, []
-    for q in all_quads:  # the quads of a graph mostly come together
-        g = q.graph_name
-        if g != last:
-            last, bucket = g, by_graph[_graph_key(q)]
-        bucket.append(q)
-    selected = select_graphs(by_graph, graphs, inferred=inferred)
-    chosen = {g: by_graph[g] for g in selected}
+    selected = select_graphs(source.graphs, graphs, inferred=inferred)
     merged = not FORMATS[fmt].quads or frame is not None
     header = _merge_header(FORMATS[fmt].label, selected) if merged else []
-
-    def merged_triples() -> set:
-        return {q.triple for qs in chosen.values() for q in qs}
-
-    # Turtle, TriG and compact JSON-LD index the quads by subject and predicate into sets
-    # (or sorted distinct written forms), so they take the quads as they are: no triples.
-    if fmt == "nquads":
-        data = "".join(sorted({f"{q} .\n" for qs in chosen.values() for q in qs}))
-    elif fmt == "ntriples":
-        data = "".join(f"# {line}\n" if line else "#\n" for line in header)
-        data += "".join(sorted({f"{t} .\n" for t in merged_triples()}))
-    elif fmt == "turtle":
-        merged_quads = [q for qs in chosen.values() for q in qs]
-        data = _turtle(header, {DEFAULT_GRAPH: merged_quads}, trig=False)
-    elif fmt == "trig":
-        data = _turtle([], chosen, trig=True)
-    elif fmt == "rdfxml":
-        data = _rdfxml(header, merged_triples())
-    else:
+    ctx = None
+    if fmt == "jsonld":
         ctx = JsonLdContext(context if context is not None else default_context())
-        if frame is not None:
-            doc = ctx.framed_document(merged_triples(), _event_classes(all_quads))
-        else:
-            doc = ctx.document(chosen)
-        data = _dumps(doc) + "\n"
-    return Export(data.encode("utf-8"), fmt, tuple(selected), merged, frame)
+    sink = _Sink(out)
+    if fmt == "nquads":
+        _write_nquads(source, selected, sink)
+    elif fmt == "ntriples":
+        _write_ntriples(source, selected, header, sink)
+    elif fmt in ("turtle", "trig"):
+        _write_turtle(source, selected, header, sink, trig=fmt == "trig")
+    elif fmt == "rdfxml":
+        _write_rdfxml(source, selected, header, sink)
+    elif frame is not None:
+        all_quads = list(source.quads())
+        chosen = set(selected)
+        triples = {q.triple for q in all_quads if _graph_key(q) in chosen}
+        doc = ctx.framed_document(triples, _event_classes(all_quads))
+        sink.write(_dumps(doc) + "\n")
+    else:
+        _write_jsonld(source, selected, ctx, sink)
+    sink.flush()
+    return Export(None, fmt, tuple(selected), merged, frame, sink.size)
 
 
 def _merge_header(label: str, graphs: Sequence[str]) -> list[str]:
@@ -346,6 +362,181 @@ def _merge_header(label: str, graphs: Sequence[str]) -> list[str]:
     ]
     lines += [f"  {'(default graph)' if g == DEFAULT_GRAPH else '<' + g + '>'}" for g in graphs]
     return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Sources: the quads to export, in the order of sorted N-Quads lines
+# --------------------------------------------------------------------------------------------
+#
+# The build writes its N-Quads sorted line by line, so the quads of a subject come together
+# and subjects come in the order of their N-Triples form: the order every writer wants.
+# The writers read a source subject by subject and keep only what they write, never the
+# quads. Turtle, TriG and N-Triples/N-Quads read the terms as N-Triples text (cheaper than
+# term objects, and Turtle's escapes are N-Triples' own); JSON-LD and RDF/XML read terms.
+
+
+class _Source:
+    graphs: list[str]  # the graph keys that have quads
+
+    def tuples(self) -> Iterator[tuple[str, str, str, str]]:
+        """(subject, predicate, object) in N-Triples form and the graph key, distinct, in
+        the order of sorted N-Quads lines."""
+        raise NotImplementedError
+
+    def quads(self) -> Iterator[Quad]:
+        """The quads, those of each subject together, subjects sorted by N-Triples form."""
+        raise NotImplementedError
+
+    def nquads(self, graphs: set[str]) -> Iterator[str | bytes] | None:
+        """Sorted N-Quads of `graphs` in pieces, if the source has them ready (else None)."""
+        return None
+
+
+def _graph_token(key: str) -> str:
+    if key == DEFAULT_GRAPH:
+        return ""
+    return f" {key}" if key.startswith("_:") else f" <{key}>"
+
+
+class _QuadSource(_Source):
+    """Any quads, in any order (kept in memory and sorted)."""
+
+    def __init__(self, quads: Iterable[Quad]):
+        self._quads = list(quads)
+        self.graphs = sorted({_graph_key(q) for q in self._quads})
+
+    def tuples(self) -> Iterator[tuple[str, str, str, str]]:
+        rows = {}
+        for q in self._quads:
+            g = _graph_key(q)
+            row = (str(q.subject), str(q.predicate), str(q.object), g)
+            rows[f"{row[0]} {row[1]} {row[2]}{_graph_token(g)} ."] = row
+        for line in sorted(rows):
+            yield rows[line]
+
+    def quads(self) -> Iterator[Quad]:
+        yield from sorted(set(self._quads), key=lambda q: str(q.subject))
+
+
+_CHUNK = 1 << 23  # bytes of N-Quads decoded at a time
+
+
+class BuildNQuads(_Source):
+    """The build's N-Quads: canonical (written by pyoxigraph), sorted by line and checked
+    against the manifest, which also lists the graphs they hold (every quad is in a named
+    graph). Read piece by piece, never parsed whole into terms."""
+
+    def __init__(self, data: bytes, graphs: Iterable[str]):
+        self.data = data
+        self.graphs = sorted(graphs)
+        self._known = set(self.graphs)
+
+    def lines(self) -> Iterator[str]:
+        data, start, n = self.data, 0, len(self.data)
+        while start < n:
+            end = data.find(b"\n", min(start + _CHUNK, n) - 1)
+            end = n if end < 0 else end + 1
+            lines = data[start:end].decode("utf-8").split("\n")
+            start = end
+            if lines[-1] == "":
+                lines.pop()
+            yield from lines
+
+    def tuples(self) -> Iterator[tuple[str, str, str, str]]:
+        known = self._known
+        for line in self.lines():
+            # `<s> <p> o <g> .`: the graph is the last IRI, the object what lies between.
+            i = line.find(" ")
+            j = line.find(" ", i + 1)
+            k = line.rfind(" <")
+            g = line[k + 2 : -3]
+            if k <= j or g not in known or not line.endswith("> ."):
+                yield self._parsed(line)
+                continue
+            yield line[:i], line[i + 1 : j], line[j + 1 : k], g
+
+    def _parsed(self, line: str) -> tuple[str, str, str, str]:
+        """A line the quick split cannot take, read by the N-Quads parser."""
+        (q,) = parse(line.encode("utf-8"), format=RdfFormat.N_QUADS, lenient=True)
+        g = _graph_key(q)
+        if g not in self._known:
+            raise KgExportError(
+                f"the build's N-Quads hold graph {g or '(default)'} that its manifest does "
+                "not list: run `kg build --force`"
+            )
+        return str(q.subject), str(q.predicate), str(q.object), g
+
+    def quads(self) -> Iterator[Quad]:
+        return parse(self.data, format=RdfFormat.N_QUADS, lenient=True)
+
+    def nquads(self, graphs: set[str]) -> Iterator[str | bytes] | None:
+        if graphs != self._known:
+            return None
+        view = memoryview(self.data)
+        return (view[i : i + _CHUNK] for i in range(0, len(view), _CHUNK))
+
+
+class _Sink:
+    """Text written in pieces, passed on UTF-8-encoded in blocks of about a megabyte."""
+
+    def __init__(self, out: BinaryIO):
+        self.out = out
+        self.size = 0
+        self._parts: list[str] = []
+        self._pending = 0
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+        self._pending += len(text)
+        if self._pending > 1 << 20:
+            self.flush()
+
+    def write_bytes(self, data) -> None:
+        self.flush()
+        _write_all(self.out, data)
+        self.size += len(data)
+
+    def flush(self) -> None:
+        if self._parts:
+            data = "".join(self._parts).encode("utf-8")
+            self._parts, self._pending = [], 0
+            _write_all(self.out, data)
+            self.size += len(data)
+
+
+# --------------------------------------------------------------------------------------------
+# N-Quads and N-Triples
+# --------------------------------------------------------------------------------------------
+
+
+def _write_nquads(source: _Source, selected: Sequence[str], sink: _Sink) -> None:
+    chosen = set(selected)
+    ready = source.nquads(chosen)
+    if ready is not None:
+        for piece in ready:
+            sink.write_bytes(piece)
+        return
+    write = sink.write
+    for s, p, o, g in source.tuples():
+        if g in chosen:
+            write(f"{s} {p} {o}{_graph_token(g)} .\n")
+
+
+def _write_ntriples(source: _Source, selected: Sequence[str], header, sink: _Sink) -> None:
+    sink.write("".join(f"# {line}\n" if line else "#\n" for line in header))
+    chosen = set(selected)
+    write = sink.write
+    current, lines = None, set()
+    for s, p, o, g in source.tuples():
+        if g not in chosen:
+            continue
+        if s != current:  # a subject's triples, sorted: so are the lines of all of them
+            if lines:
+                write("".join(sorted(lines)))
+            current, lines = s, set()
+        lines.add(f"{s} {p} {o} .\n")
+    if lines:
+        write("".join(sorted(lines)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,62 +624,109 @@ def _sort_key(term) -> str:
     return str(term)
 
 
-def _turtle_statements(triples: Iterable, terms: _TurtleTerms, indent: str) -> list[str]:
+def _write_turtle(
+    source: _Source, selected: Sequence[str], header: list[str], sink: _Sink, *, trig: bool
+) -> None:
     """Subject blocks `s a T ;\n    p o1 ,\n        o2 .`, sorted by their written form:
-    rdf:type first, rdfs:label second, then the other predicates."""
-    term = terms.term
-    # Written forms are distinct for distinct terms, so the index can hold them directly.
-    index: dict[str, dict] = {}
-    verbs: dict = {}  # predicate -> (sort key, written form)
-    for t in triples:  # triples or quads, possibly the same triple more than once
-        s_text = term(t.subject)
-        p = t.predicate
-        o = t.object
-        preds = index.get(s_text)
+    rdf:type first, rdfs:label second, then the other predicates; objects sorted, each once.
+    TriG writes a block per graph of a subject, in its graph. The blocks are kept (about the
+    size of the output) until the end: their order is that of their written form, and the
+    prefixes declared at the top are those the blocks use."""
+    terms = _TurtleTerms()
+    iri = terms.iri
+    written: dict[str, str] = {}  # N-Triples form -> Turtle form (IRIs, typed literals)
+    bare = _BARE
+
+    def term(text: str) -> str:
+        first = text[0]
+        if first == '"':
+            end = text.rindex('"')
+            if end == len(text) - 1 or text[end + 1] == "@":
+                return text  # a plain or language-tagged string: same escapes as Turtle
+        found = written.get(text)
+        if found is not None:
+            return found
+        if first == "<" and text[1] != "<":
+            found = iri(text[1:-1])
+        elif first == '"':
+            lexical, datatype = text[1:end], text[end + 4 : -1]
+            pattern = bare.get(datatype)
+            if pattern is not None and pattern.match(lexical):
+                found = lexical
+            else:
+                found = text[: end + 1] + ("" if datatype == _XSD_STRING else "^^" + iri(datatype))
+        else:
+            found = text  # a blank node, a triple term (RDF 1.2): N-Triples is Turtle
+        written[text] = found
+        return found
+
+    verbs: dict[str, tuple] = {}  # predicate -> (sort key, written form)
+    type_text, label_text = f"<{_RDF_TYPE.value}>", f"<{_RDFS_LABEL.value}>"
+    blocks: dict[str, list[tuple[str, str]]] = {g: [] for g in (selected if trig else [""])}
+    plain = " ;\n    ", " ,\n        "
+    nested = " ;\n        ", " ,\n            "
+
+    def finish(subject: str, by_graph: dict[str, dict[str, list[str]]]) -> None:
+        subject_text = term(subject)
+        for g, preds in by_graph.items():
+            indent = "    " if trig and g else ""
+            lead, sep = nested if indent else plain
+            order = sorted(preds, key=lambda p: verbs[p][0]) if len(preds) > 1 else preds
+            parts = []
+            for p in order:
+                objs = preds[p]
+                if len(objs) > 1:
+                    objs = sorted(set(objs))
+                parts.append(f"{verbs[p][1]} {sep.join(objs)}")
+            blocks[g].append((subject_text, f"{indent}{subject_text} " + lead.join(parts) + " ."))
+
+    chosen = set(selected)
+    current, by_graph = None, {}
+    for s, p, o, g in source.tuples():
+        if g not in chosen:
+            continue
+        if s != current:
+            if by_graph:
+                finish(current, by_graph)
+            current, by_graph = s, {}
+        key = g if trig else ""
+        preds = by_graph.get(key)
         if preds is None:
-            preds = index[s_text] = {}
+            preds = by_graph[key] = {}
         objs = preds.get(p)
         if objs is None:
             preds[p] = [term(o)]
             if p not in verbs:
-                verb = "a" if p == _RDF_TYPE else terms.iri(p.value)
-                verbs[p] = ((p != _RDF_TYPE, p != _RDFS_LABEL, verb), verb)
+                verb = "a" if p == type_text else iri(p[1:-1])
+                verbs[p] = ((p != type_text, p != label_text, verb), verb)
         else:
             objs.append(term(o))
-    lead = f"{indent}    "
-    sep = f" ,\n{indent}        "
-    blocks = []
-    for subject_text in sorted(index):
-        preds = index[subject_text]
-        order = sorted(preds, key=lambda p: verbs[p][0]) if len(preds) > 1 else preds
-        parts = []
-        for p in order:
-            objs = preds[p]
-            if len(objs) > 1:
-                objs = sorted(set(objs))
-            parts.append(f"{verbs[p][1]} {sep.join(objs)}")
-        blocks.append(f"{indent}{subject_text} " + f" ;\n{lead}".join(parts) + " .")
-    return blocks
+    if by_graph:
+        finish(current, by_graph)
 
-
-def _turtle(header: list[str], graphs: dict[str, Sequence], *, trig: bool) -> str:
-    terms = _TurtleTerms()
-    body: list[str] = []
-    for g in sorted(graphs):
-        blocks = _turtle_statements(graphs[g], terms, "    " if trig and g else "")
-        if trig and g != DEFAULT_GRAPH:
-            name = terms.iri(g) if not g.startswith("_:") else g
-            inner = "\n\n".join(blocks)
-            body.append(f"{name} {{\n{inner}\n}}" if blocks else f"{name} {{\n}}")
-        elif blocks:
-            body.append("\n\n".join(blocks))
+    names = {g: iri(g) if not g.startswith("_:") else g for g in blocks if trig and g}
     out = "".join(f"# {line}\n" if line else "#\n" for line in header)
     declared = [f"@prefix {p}: <{base}> ." for p, base in PREFIXES if p in terms.used]
     if declared:
         out += ("\n" if header else "") + "\n".join(declared) + "\n"
-    if body:
-        out += ("\n" if out else "") + "\n\n".join(body) + "\n"
-    return out
+    write = sink.write
+    write(out)
+    first = True
+    for g in sorted(blocks):
+        graph_blocks = blocks.pop(g)
+        if not graph_blocks and not (trig and g):
+            continue
+        graph_blocks.sort()
+        write(("\n" if out else "") if first else "\n\n")
+        first = False
+        if trig and g:
+            write(f"{names[g]} {{\n")
+        for i, (_, block) in enumerate(graph_blocks):
+            write(f"\n\n{block}" if i else block)
+        if trig and g:
+            write("\n}" if graph_blocks else "}")
+    if not first:
+        write("\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,10 +750,15 @@ def _xml_text(value: str, table: dict) -> str:
     return value.translate(table)
 
 
-def _rdfxml(header: list[str], triples: set) -> str:
+def _write_rdfxml(source: _Source, selected: Sequence[str], header: list[str], sink: _Sink) -> None:
+    """One rdf:Description per subject, sorted; rdf:type first, then the triples sorted.
+    The namespaces are declared at the top, so a first pass (over the N-Triples text) finds
+    the predicates; the second writes each subject as soon as its quads are read."""
+    chosen = set(selected)
+    predicates = sorted({p[1:-1] for _, p, _, g in source.tuples() if g in chosen})
     known = {base: prefix for prefix, base in PREFIXES}
     qnames: dict[str, tuple[str, str]] = {}  # predicate IRI -> (namespace, local name)
-    for p in sorted({t.predicate.value for t in triples}):
+    for p in predicates:
         split = next(
             (
                 (base, p[len(base) :])
@@ -539,6 +782,7 @@ def _rdfxml(header: list[str], triples: set) -> str:
     namespaces.update({base: f"ns{i}" for i, base in enumerate(others, start=1)})
     order = {prefix: i for i, (prefix, _) in enumerate(PREFIXES)}
     decls = sorted(namespaces.items(), key=lambda kv: (order.get(kv[1], len(order)), kv[1]))
+    tags = {p: f"{namespaces[base]}:{local}" for p, (base, local) in qnames.items()}
 
     blank_ids: dict[str, str] = {}
 
@@ -554,22 +798,20 @@ def _rdfxml(header: list[str], triples: set) -> str:
     out.append("<rdf:RDF")
     out += [f'    xmlns:{prefix}="{_xml_text(base, _XML_ATTR)}"' for base, prefix in decls]
     out[-1] += ">"
-    index: dict = defaultdict(list)
-    for t in triples:
-        index[t.subject].append(t)
-    for subject in sorted(index, key=_sort_key):
+    sink.write("\n".join(out) + "\n")
+
+    def description(subject, triples: set) -> str:
         if isinstance(subject, BlankNode):
-            out.append(f'  <rdf:Description rdf:nodeID="{node_id(subject)}">')
+            lines = [f'  <rdf:Description rdf:nodeID="{node_id(subject)}">']
         else:
-            out.append(f'  <rdf:Description rdf:about="{_xml_text(subject.value, _XML_ATTR)}">')
-        for t in sorted(index[subject], key=lambda t: (t.predicate != _RDF_TYPE, str(t))):
-            base, local = qnames[t.predicate.value]
-            tag = f"{namespaces[base]}:{local}"
+            lines = [f'  <rdf:Description rdf:about="{_xml_text(subject.value, _XML_ATTR)}">']
+        for t in sorted(triples, key=lambda t: (t.predicate != _RDF_TYPE, str(t))):
+            tag = tags[t.predicate.value]
             o = t.object
             if isinstance(o, NamedNode):
-                out.append(f'    <{tag} rdf:resource="{_xml_text(o.value, _XML_ATTR)}"/>')
+                lines.append(f'    <{tag} rdf:resource="{_xml_text(o.value, _XML_ATTR)}"/>')
             elif isinstance(o, BlankNode):
-                out.append(f'    <{tag} rdf:nodeID="{node_id(o)}"/>')
+                lines.append(f'    <{tag} rdf:nodeID="{node_id(o)}"/>')
             elif isinstance(o, Literal):
                 if o.language:
                     attr = f' xml:lang="{o.language}"'
@@ -577,12 +819,40 @@ def _rdfxml(header: list[str], triples: set) -> str:
                     attr = f' rdf:datatype="{_xml_text(o.datatype.value, _XML_ATTR)}"'
                 else:
                     attr = ""
-                out.append(f"    <{tag}{attr}>{_xml_text(o.value, _XML_TEXT)}</{tag}>")
+                lines.append(f"    <{tag}{attr}>{_xml_text(o.value, _XML_TEXT)}</{tag}>")
             else:
                 raise KgExportError(f"RDF/XML cannot write the term {o}")
-        out.append("  </rdf:Description>")
-    out.append("</rdf:RDF>")
-    return "\n".join(out) + "\n"
+        lines.append("  </rdf:Description>\n")
+        return "\n".join(lines)
+
+    current, triples = None, set()
+    for subject, q in _by_subject(source.quads(), chosen):
+        if subject is not current:
+            if triples:
+                sink.write(description(current, triples))
+            current, triples = subject, set()
+        triples.add(q.triple)
+    if triples:
+        sink.write(description(current, triples))
+    sink.write("</rdf:RDF>\n")
+
+
+def _by_subject(quads: Iterable[Quad], chosen: set[str]) -> Iterator[tuple[object, Quad]]:
+    """(subject, quad) for the quads of the chosen graphs; the subject is the same object
+    for all the quads of a subject in a row, so `is` tells where the next one begins."""
+    subject = last_graph = None
+    keep = False
+    for q in quads:
+        g = q.graph_name
+        if g != last_graph:
+            last_graph = g
+            keep = _graph_key(q) in chosen
+        if not keep:
+            continue
+        s = q.subject
+        if s != subject:
+            subject = s
+        yield subject, q
 
 
 # --------------------------------------------------------------------------------------------
@@ -890,18 +1160,6 @@ class JsonLdContext:
 
     # Documents --------------------------------------------------------------------------------
 
-    def document(self, graphs: dict[str, Sequence]) -> dict:
-        """The compact form: every graph a graph object, each node once, references by id."""
-        top: list = []
-        for g in sorted(graphs):
-            nodes = [self.node(s, props) for s, props in _index(graphs[g])]
-            if g == DEFAULT_GRAPH:
-                top = nodes + top
-            else:
-                name = self.node_id(BlankNode(g[2:]) if g.startswith("_:") else NamedNode(g))
-                top.append({self.alias["@id"]: name, "@graph": nodes})
-        return {"@context": self.raw, "@graph": top}
-
     def framed_document(self, triples: set, event_classes: set) -> dict:
         """The framed form: one object per event (by date) with its participations and
         evidence nested; references carry the label of what they point to; then every other
@@ -966,9 +1224,10 @@ def _json_key(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _dumps(doc: object) -> str:
+def _dumps(doc: object, indent: str = "") -> str:
     """`json.dumps(doc, ensure_ascii=False, indent=2)`, faster: the standard library writes
-    indented JSON in pure Python, one generator per container."""
+    indented JSON in pure Python, one generator per container. `indent` is where `doc`
+    stands in an enclosing document: its lines after the first are indented by it."""
     parts: list[str] = []
     append = parts.append
 
@@ -1014,14 +1273,76 @@ def _dumps(doc: object) -> str:
             raise _NotPlain
 
     try:
-        write(doc, "")
+        write(doc, indent)
     except _NotPlain:
-        return json.dumps(doc, ensure_ascii=False, indent=2)
+        return json.dumps(doc, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
     return "".join(parts)
 
 
 class _NotPlain(Exception):
     """A value `_dumps` leaves to `json.dumps`."""
+
+
+def _write_jsonld(source: _Source, selected: Sequence[str], ctx: JsonLdContext, sink: _Sink):
+    """The compact form: every graph a graph object, each node once, references by id;
+    nodes sorted by subject. A node is written to text as soon as its subject's quads are
+    read; the texts wait (about the size of the output) because the document lists graph
+    by graph and the build sorts by subject."""
+    chosen = set(selected)
+    nodes: dict[str, list[str]] = {g: [] for g in selected}
+    names = {  # before the first byte: a name the context cannot write is an error
+        g: ctx.node_id(BlankNode(g[2:]) if g.startswith("_:") else NamedNode(g))
+        for g in selected
+        if g != DEFAULT_GRAPH
+    }
+    node = ctx.node
+
+    def finish(subject, by_graph: dict) -> None:
+        for g, props in by_graph.items():
+            nodes[g].append(_dumps(node(subject, props), "        " if g else "    "))
+
+    current, by_graph = None, {}
+    last_graph, key = None, None
+    for subject, q in _by_subject(source.quads(), chosen):
+        if subject is not current:
+            if by_graph:
+                finish(current, by_graph)
+            current, by_graph = subject, {}
+        g = q.graph_name
+        if g != last_graph:
+            last_graph, key = g, _graph_key(q)
+        props = by_graph.get(key)
+        if props is None:
+            props = by_graph[key] = {}
+        objs = props.get(q.predicate)
+        if objs is None:
+            props[q.predicate] = {q.object}
+        else:
+            objs.add(q.object)
+    if by_graph:
+        finish(current, by_graph)
+
+    write = sink.write
+    write(f'{{\n  "@context": {_dumps(ctx.raw, "  ")},\n  "@graph": ')
+    top = nodes.pop(DEFAULT_GRAPH, [])
+    if not top and not nodes:
+        write("[]\n}\n")
+        return
+    write("[\n    ")
+    write(",\n    ".join(top))
+    sep = ",\n    " if top else ""
+    id_key = _encode(ctx.alias["@id"])
+    for g in sorted(nodes):
+        graph_nodes = nodes.pop(g)
+        write(f'{sep}{{\n      {id_key}: {_encode(names[g])},\n      "@graph": ')
+        if graph_nodes:
+            write("[\n        ")
+            write(",\n        ".join(graph_nodes))
+            write("\n      ]\n    }")
+        else:
+            write("[]\n    }")
+        sep = ",\n    "
+    write("\n  ]\n}\n")
 
 
 def _index(triples: Iterable) -> list[tuple[object, dict]]:
@@ -1087,16 +1408,18 @@ def check_output(path: str | os.PathLike) -> Path:
     return target
 
 
-def _write_all(fh, data: bytes) -> None:
+def _write_all(fh, data) -> None:
     """Write `data` in pieces (a test replaces this to fail midway)."""
     view = memoryview(data)
     for start in range(0, len(view), 1 << 16):
         fh.write(view[start : start + (1 << 16)])
 
 
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write via a temporary file in the target folder and os.replace: the old file stays
-    whole until the new one is complete, and nothing is left behind on failure."""
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through: a temporary file in the target folder, moved
+    over `path` with os.replace once the block ends without error. The old file stays whole
+    until the new one is complete, and nothing is left behind on failure."""
     target = check_output(path)
     try:
         mode = target.stat().st_mode & 0o777
@@ -1106,20 +1429,34 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
         mode = 0o666 & ~umask
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            _write_all(fh, data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            fh = os.fdopen(fd, "wb")
+        except OSError as e:
+            raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
+        with fh:
+            try:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError as e:
+                raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
+        try:
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except OSError as e:
+            raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
         tmp = None
-    except OSError as e:
-        raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` atomically (see `atomic_output`)."""
+    with atomic_output(path) as fh:
+        _write_all(fh, data)
 
 
 def export_project(
@@ -1130,10 +1467,12 @@ def export_project(
     inferred: bool | None = None,
     frame: str | None = None,
     output: str | None = None,
+    stream: BinaryIO | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> Export:
-    """Export the project's current build; write it to `output` (atomically) unless it is
-    None or "-", in which case the caller prints `Export.data`."""
+    """Export the project's current build, written as it is made: to `output` (atomically),
+    or if that is None or "-", to the binary `stream` (standard output, say); with neither,
+    the document is returned in `Export.data`."""
     from kg.build import ensure_built
 
     to_file = output not in (None, "-")
@@ -1145,10 +1484,18 @@ def export_project(
     context = load_context(project) if fmt == "jsonld" else None
     result = ensure_built(project, notify=notify)
     # The build's own bytes, checked against the manifest: IRIs need not be checked again.
-    quads = parse(result.dataset, format=RdfFormat.N_QUADS, lenient=True)
-    done = export(quads, format=fmt, graphs=graphs, inferred=inferred, frame=frame, context=context)
+    source = BuildNQuads(result.dataset, result.manifest["graphs"])
+    options = {"format": fmt, "graphs": graphs, "inferred": inferred, "frame": frame}
     if to_file:
-        write_atomic(output, done.data)
+        with atomic_output(output) as fh:
+            done = write_export(source, fh, context=context, **options)
+    elif stream is not None:
+        done = write_export(source, stream, context=context, **options)
+        stream.flush()
+    else:
+        buffer = io.BytesIO()
+        done = replace(write_export(source, buffer, context=context, **options),
+                       data=buffer.getvalue())  # fmt: skip
     if notify is not None and done.note:
         notify(f"note: {done.note}")
     return done

@@ -8,6 +8,7 @@ comparison does not depend on today's seed data or ontology."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import lzma
 import random
@@ -71,3 +72,48 @@ def test_export_of_quads_gives_the_recorded_bytes(inputs, corpus, variant):
     kwargs = VARIANTS[variant]
     result = ex.export(quads, context=context if kwargs["format"] == "jsonld" else None, **kwargs)
     assert _sha(result.data) == EXPECTED[corpus]["exports"][variant]
+
+
+@pytest.mark.parametrize(("corpus", "variant"), CASES)
+def test_streamed_export_of_the_build_gives_the_recorded_bytes(inputs, corpus, variant, tmp_path):
+    """What `kg export -o FILE` does: the build's N-Quads read piece by piece, written
+    through a temporary file."""
+    dataset, context = inputs[corpus]
+    graphs = {q.graph_name.value for q in parse(dataset, format=RdfFormat.N_QUADS)}
+    kwargs = VARIANTS[variant]
+    target = tmp_path / "out"
+    with ex.atomic_output(target) as fh:
+        done = ex.write_export(
+            ex.BuildNQuads(dataset, graphs),
+            fh,
+            context=context if kwargs["format"] == "jsonld" else None,
+            **kwargs,
+        )
+    data = target.read_bytes()
+    assert done.size == len(data)
+    assert _sha(data) == EXPECTED[corpus]["exports"][variant]
+
+
+@pytest.mark.parametrize("variant", ["turtle", "trig", "ntriples", "nquads-no-inferred", "jsonld"])
+def test_the_build_read_in_small_pieces_gives_the_same_bytes(inputs, variant, monkeypatch):
+    """The N-Quads are decoded a few megabytes at a time, each piece running on to the end
+    of its line; here a few hundred bytes at a time, so there are thousands of pieces."""
+    monkeypatch.setattr(ex, "_CHUNK", 333)
+    dataset, context = inputs["seed"]
+    graphs = {q.graph_name.value for q in parse(dataset, format=RdfFormat.N_QUADS)}
+    kwargs = VARIANTS[variant]
+    out = io.BytesIO()
+    ex.write_export(ex.BuildNQuads(dataset, graphs), out, context=context, **kwargs)
+    assert _sha(out.getvalue()) == EXPECTED["seed"]["exports"][variant]
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nquads", "rdfxml", "jsonld"])
+def test_standard_output_gets_the_bytes_a_file_gets(built, tmp_path, capsysbinary, fmt):
+    from kg.cli import main
+
+    target = tmp_path / "out"
+    root = str(built.project.root)
+    assert main(["export", "--project", root, "--format", fmt, "-o", str(target)]) == 0
+    capsysbinary.readouterr()
+    assert main(["export", "--project", root, "--format", fmt, "-o", "-"]) == 0
+    assert capsysbinary.readouterr().out == target.read_bytes()
