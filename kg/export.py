@@ -431,29 +431,35 @@ class BuildNQuads(_Source):
         self.graphs = sorted(graphs)
         self._known = set(self.graphs)
 
-    def lines(self) -> Iterator[str]:
+    def pieces(self) -> Iterator[str]:
+        """The N-Quads decoded a few megabytes at a time, each piece ending with a line."""
         data, start, n = self.data, 0, len(self.data)
         while start < n:
             end = data.find(b"\n", min(start + _CHUNK, n) - 1)
             end = n if end < 0 else end + 1
-            lines = data[start:end].decode("utf-8").split("\n")
+            yield data[start:end].decode("utf-8")
             start = end
-            if lines[-1] == "":
-                lines.pop()
-            yield from lines
 
     def tuples(self) -> Iterator[tuple[str, str, str, str]]:
         known = self._known
-        for line in self.lines():
-            # `<s> <p> o <g> .`: the graph is the last IRI, the object what lies between.
-            i = line.find(" ")
-            j = line.find(" ", i + 1)
-            k = line.rfind(" <")
-            g = line[k + 2 : -3]
-            if k <= j or g not in known or not line.endswith("> ."):
-                yield self._parsed(line)
-                continue
-            yield line[:i], line[i + 1 : j], line[j + 1 : k], g
+        parsed = self._parsed
+        for text in self.pieces():
+            lines = text.split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            for line in lines:
+                # `<s> <p> o <g> .`: the graph is the last IRI, the object what lies between.
+                try:
+                    s, p, rest = line.split(" ", 2)
+                except ValueError:
+                    yield parsed(line)
+                    continue
+                o, _, g = rest.rpartition(" <")
+                g = g[:-3]
+                if not o or g not in known:
+                    yield parsed(line)
+                    continue
+                yield s, p, o, g
 
     def _parsed(self, line: str) -> tuple[str, str, str, str]:
         """A line the quick split cannot take, read by the N-Quads parser."""
@@ -642,10 +648,8 @@ def _write_turtle(
         if first == '"':
             end = text.rindex('"')
             if end == len(text) - 1 or text[end + 1] == "@":
-                return text  # a plain or language-tagged string: same escapes as Turtle
-        found = written.get(text)
-        if found is not None:
-            return found
+                written[text] = text  # a plain or language-tagged string: Turtle's escapes
+                return text  # are N-Triples' own
         if first == "<" and text[1] != "<":
             found = iri(text[1:-1])
         elif first == '"':
@@ -667,7 +671,7 @@ def _write_turtle(
     nested = " ;\n        ", " ,\n            "
 
     def finish(subject: str, by_graph: dict[str, dict[str, list[str]]]) -> None:
-        subject_text = term(subject)
+        subject_text = written.get(subject) or term(subject)
         for g, preds in by_graph.items():
             indent = "    " if trig and g else ""
             lead, sep = nested if indent else plain
@@ -693,14 +697,15 @@ def _write_turtle(
         preds = by_graph.get(key)
         if preds is None:
             preds = by_graph[key] = {}
+        o = written.get(o) or term(o)
         objs = preds.get(p)
         if objs is None:
-            preds[p] = [term(o)]
+            preds[p] = [o]
             if p not in verbs:
                 verb = "a" if p == type_text else iri(p[1:-1])
                 verbs[p] = ((p != type_text, p != label_text, verb), verb)
         else:
-            objs.append(term(o))
+            objs.append(o)
     if by_graph:
         finish(current, by_graph)
 
@@ -952,7 +957,8 @@ class JsonLdContext:
         self._ns_part = re.compile(f"(?s).*[{re.escape(''.join(sorted(ends)))}]") if ends else None
         self._label_key = self.key_candidates(_RDFS_LABEL.value)
         self._label_first = set(self._label_key[0]) | {self._label_key[1]}
-        self._pred_info: dict = {}  # predicate -> ([(term name, _Term)], fallback key)
+        # predicate -> ([(term name, _Term)], fallback key, {node: (key, container, value)})
+        self._pred_info: dict = {}
         self._pred_text: dict = {}  # predicate -> str(predicate), its sort key
 
     def _bad(self, key: str, why: str):
@@ -1105,9 +1111,19 @@ class JsonLdContext:
             info = pred_info.get(p)
             if info is None:
                 terms, fallback = self.key_candidates(p.value)
-                info = pred_info[p] = ([(t, self.terms[t]) for t in terms], fallback)
-            terms, fallback = info
+                info = pred_info[p] = ([(t, self.terms[t]) for t in terms], fallback, {})
+            terms, fallback, done = info
             for o in objs:
+                if ref is None:
+                    hit = done.get(o)  # a node or class seen with this predicate before
+                    if hit is not None:
+                        name, containers[name], value = hit
+                        vals = keyed.get(name)
+                        if vals is None:
+                            keyed[name] = [value]
+                        else:
+                            vals.append(value)
+                        continue
                 best, name, term = 0, fallback, None
                 for t, definition in terms:
                     fit = self._fits(definition, o)
@@ -1124,11 +1140,14 @@ class JsonLdContext:
                         langmap.setdefault(o.language, []).append(o.value)
                         continue
                 embedded = ref(o, p, term) if ref is not None else None
+                value = self.value(o, term, embedded)
+                if ref is None and not isinstance(o, Literal):  # (literals are mostly unique)
+                    done[o] = (name, containers[name], value)  # the value is only ever read
                 vals = keyed.get(name)
                 if vals is None:
-                    keyed[name] = [self.value(o, term, embedded)]
+                    keyed[name] = [value]
                 else:
-                    vals.append(self.value(o, term, embedded))
+                    vals.append(value)
         if types:
             values = [self.value(t, _VOCAB_TERM) for t in types]
             if len(values) > 1:
@@ -1229,54 +1248,57 @@ def _dumps(doc: object, indent: str = "") -> str:
     indented JSON in pure Python, one generator per container. `indent` is where `doc`
     stands in an enclosing document: its lines after the first are indented by it."""
     parts: list[str] = []
-    append = parts.append
-
-    def write(value: object, indent: str) -> None:
-        kind = type(value)
-        if kind is str:
-            append(_encode(value))
-        elif kind is dict:
-            if not value:
-                append("{}")
-                return
-            inner = indent + "  "
-            sep = "{\n" + inner
-            for k, v in value.items():
-                if type(k) is not str:
-                    raise _NotPlain
-                append(sep)
-                append(_encode(k))
-                append(": ")
-                write(v, inner)
-                sep = ",\n" + inner
-            append("\n" + indent + "}")
-        elif kind is list or kind is tuple:
-            if not value:
-                append("[]")
-                return
-            inner = indent + "  "
-            sep = "[\n" + inner
-            for v in value:
-                append(sep)
-                write(v, inner)
-                sep = ",\n" + inner
-            append("\n" + indent + "]")
-        elif kind is int:
-            append(int.__repr__(value))
-        elif kind is bool:
-            append("true" if value else "false")
-        elif value is None:
-            append("null")
-        elif kind is float:
-            append(json.dumps(value))
-        else:
-            raise _NotPlain
-
     try:
-        write(doc, indent)
+        _dump(doc, indent, parts.append)
     except _NotPlain:
         return json.dumps(doc, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
     return "".join(parts)
+
+
+def _dump(value: object, indent: str, append: Callable[[str], None]) -> None:
+    kind = type(value)
+    if kind is str:
+        append(_encode(value))
+    elif kind is dict:
+        if not value:
+            append("{}")
+            return
+        inner = indent + "  "
+        sep = "{\n" + inner
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _NotPlain
+            if type(v) is str:  # most values: no call
+                append(f"{sep}{_encode(k)}: {_encode(v)}")
+            else:
+                append(f"{sep}{_encode(k)}: ")
+                _dump(v, inner, append)
+            sep = ",\n" + inner
+        append("\n" + indent + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            append("[]")
+            return
+        inner = indent + "  "
+        sep = "[\n" + inner
+        for v in value:
+            if type(v) is str:
+                append(sep + _encode(v))
+            else:
+                append(sep)
+                _dump(v, inner, append)
+            sep = ",\n" + inner
+        append("\n" + indent + "]")
+    elif kind is int:
+        append(int.__repr__(value))
+    elif kind is bool:
+        append("true" if value else "false")
+    elif value is None:
+        append("null")
+    elif kind is float:
+        append(json.dumps(value))
+    else:
+        raise _NotPlain
 
 
 class _NotPlain(Exception):
@@ -1302,21 +1324,27 @@ def _write_jsonld(source: _Source, selected: Sequence[str], ctx: JsonLdContext, 
             nodes[g].append(_dumps(node(subject, props), "        " if g else "    "))
 
     current, by_graph = None, {}
-    last_graph, key = None, None
-    for subject, q in _by_subject(source.quads(), chosen):
-        if subject is not current:
-            if by_graph:
-                finish(current, by_graph)
-            current, by_graph = subject, {}
+    last_graph = key = None
+    keep = False
+    for q in source.quads():
         g = q.graph_name
         if g != last_graph:
             last_graph, key = g, _graph_key(q)
+            keep = key in chosen
+        if not keep:
+            continue
+        s = q.subject
+        if s != current:
+            if by_graph:
+                finish(current, by_graph)
+            current, by_graph = s, {}
         props = by_graph.get(key)
         if props is None:
             props = by_graph[key] = {}
-        objs = props.get(q.predicate)
+        p = q.predicate
+        objs = props.get(p)
         if objs is None:
-            props[q.predicate] = {q.object}
+            props[p] = {q.object}
         else:
             objs.add(q.object)
     if by_graph:

@@ -117,3 +117,15 @@ def test_standard_output_gets_the_bytes_a_file_gets(built, tmp_path, capsysbinar
     capsysbinary.readouterr()
     assert main(["export", "--project", root, "--format", fmt, "-o", "-"]) == 0
     assert capsysbinary.readouterr().out == target.read_bytes()
+
+
+def test_lines_the_quick_split_cannot_take_are_parsed():
+    """A blank-node graph name is not `<iri>`: the line goes to the N-Quads parser."""
+    source = ex.BuildNQuads(b'<http://a/s> <http://a/p> "x <y> z" _:g .\n', ["_:g"])
+    assert list(source.tuples()) == [("<http://a/s>", "<http://a/p>", '"x <y> z"', "_:g")]
+
+
+def test_a_quad_outside_the_manifests_graphs_is_an_error():
+    source = ex.BuildNQuads(b"<http://a/s> <http://a/p> <http://a/o> .\n", ["http://a/g"])
+    with pytest.raises(ex.KgExportError, match="manifest does not list"):
+        list(source.tuples())
