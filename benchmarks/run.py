@@ -617,13 +617,18 @@ def rerun_export(args, sizes: list[str], workdir: Path, log) -> int:
     """Measure the `kg export` rows again on the corpora of --workdir; keep every other row."""
     saved = json.loads(args.export_only.read_text(encoding="utf-8"))
     by_size = {r["size"]: r for r in saved["results"]}
+    command = (
+        f"python benchmarks/run.py --export-only {args.export_only} --sizes {args.sizes} "
+        f"--runs {args.runs}"
+    )
+    runs = args.runs
     for size in sizes:
         root = workdir / f"corpus-{size}"
         if size not in by_size or not (root / "build").is_dir():
             raise SystemExit(f"no {size} results in {args.export_only} or no build in {root}")
         timed_process([*_kg_cmd(), "--project", str(root), "build"], 3600)
         large = by_size[size].setdefault("large", {})
-        fresh = bench_export(root, args.runs, log)
+        fresh = bench_export(root, runs, log)
         kept = {k: v for k, v in large.items() if not k.startswith("kg export")}
         serve = {k: v for k, v in kept.items() if k.startswith("kg serve")}
         by_size[size]["large"] = {
@@ -631,10 +636,7 @@ def rerun_export(args, sizes: list[str], workdir: Path, log) -> int:
             **fresh,
             **serve,
         }
-        saved["args"]["export_rerun"] = (
-            f"python benchmarks/run.py --export-only {args.export_only} --sizes {args.sizes} "
-            f"--runs {args.runs}"
-        )
+        saved["args"]["export_rerun"] = command
         args.__dict__.update(saved["args"])
         args.output.write_text(report(saved["results"], saved["seed"], saved["checks"], args))
         args.output.with_suffix(".json").write_text(
