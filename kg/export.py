@@ -551,6 +551,9 @@ def _write_ntriples(source: _Source, selected: Sequence[str], header, sink: _Sin
 
 # A local name that needs no escaping in Turtle (a safe subset of PN_LOCAL).
 _PN_LOCAL = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?$")
+# Turtle's string escapes. pyoxigraph's N-Triples uses exactly these but for U+FFFE and U+FFFF,
+# which it escapes too (a test checks), so the Turtle writer copies quoted strings from the
+# build's lines as they are, unless one holds `\uFFFE` or `\uFFFF`.
 _TTL_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r",
                 ord("\t"): "\\t", ord("\b"): "\\b", ord("\f"): "\\f"}  # fmt: skip
 _TTL_ESCAPES.update({c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if c not in _TTL_ESCAPES})
@@ -569,12 +572,11 @@ _PREFIX_PART = re.compile(
 
 
 class _TurtleTerms:
-    """Writes terms in Turtle, prefixed where a known prefix fits; remembers prefixes used."""
+    """Writes IRIs in Turtle, prefixed where a known prefix fits; remembers prefixes used."""
 
     def __init__(self) -> None:
         self.used: set[str] = set()
         self._cache: dict[str, str] = {}  # IRI -> its written form
-        self._terms: dict = {}  # term -> its written form
         self._by_part: dict[str, list[tuple[str, str]]] = {}
 
     def iri(self, iri: str) -> str:
@@ -601,29 +603,26 @@ class _TurtleTerms:
             self._cache[iri] = text
         return text
 
-    def term(self, term) -> str:
-        text = self._terms.get(term)
-        if text is None:
-            text = self._terms[term] = self._write(term)
-        return text
 
-    def _write(self, term) -> str:
-        if isinstance(term, NamedNode):
-            return self.iri(term.value)
-        if isinstance(term, BlankNode):
-            return f"_:{term.value}"
-        if isinstance(term, Literal):
-            if getattr(term, "direction", None) is not None:
-                return str(term)  # RDF 1.2 directional string: N-Triples form is valid Turtle
-            dt = term.datatype.value
-            if term.language:
-                return f'"{term.value.translate(_TTL_ESCAPES)}"@{term.language}'
-            bare = _BARE.get(dt)
-            if bare is not None and bare.match(term.value):
-                return term.value
-            quoted = f'"{term.value.translate(_TTL_ESCAPES)}"'
-            return quoted if dt == _XSD_STRING else f"{quoted}^^{self.iri(dt)}"
-        return str(term)  # quoted triples (RDF 1.2) and anything newer
+def _parse_term(text: str):
+    """The term whose N-Triples form is `text`."""
+    (triple,) = parse(f"<x:s> <x:p> {text} .".encode(), format=RdfFormat.N_TRIPLES)
+    return triple.object
+
+
+def _turtle_literal(term: Literal, iri: Callable[[str], str]) -> str:
+    """A literal in Turtle, from the term (the writer works on N-Triples text, except for
+    the few literals whose N-Triples escapes Turtle's table does not make)."""
+    if getattr(term, "direction", None) is not None:
+        return str(term)  # RDF 1.2 directional string: N-Triples form is valid Turtle
+    dt = term.datatype.value
+    if term.language:
+        return f'"{term.value.translate(_TTL_ESCAPES)}"@{term.language}'
+    bare = _BARE.get(dt)
+    if bare is not None and bare.match(term.value):
+        return term.value
+    quoted = f'"{term.value.translate(_TTL_ESCAPES)}"'
+    return quoted if dt == _XSD_STRING else f"{quoted}^^{iri(dt)}"
 
 
 def _sort_key(term) -> str:
@@ -646,10 +645,13 @@ def _write_turtle(
     def term(text: str) -> str:
         first = text[0]
         if first == '"':
+            if "\\uFFF" in text:  # U+FFFE, U+FFFF: escaped in N-Triples, not by Turtle's table
+                found = written[text] = _turtle_literal(_parse_term(text), iri)
+                return found
             end = text.rindex('"')
             if end == len(text) - 1 or text[end + 1] == "@":
                 written[text] = text  # a plain or language-tagged string: Turtle's escapes
-                return text  # are N-Triples' own
+                return text  # are N-Triples' own (but for the two above)
         if first == "<" and text[1] != "<":
             found = iri(text[1:-1])
         elif first == '"':

@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 
 import pytest
-from pyoxigraph import RdfFormat, parse
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from kg import export as ex
 
@@ -129,3 +129,26 @@ def test_a_quad_outside_the_manifests_graphs_is_an_error():
     source = ex.BuildNQuads(b"<http://a/s> <http://a/p> <http://a/o> .\n", ["http://a/g"])
     with pytest.raises(ex.KgExportError, match="manifest does not list"):
         list(source.tuples())
+
+
+def test_turtle_escapes_are_the_n_triples_ones_but_two():
+    """The Turtle writer copies quoted strings from the build's N-Triples text: that is only
+    right while pyoxigraph escapes as Turtle's _TTL_ESCAPES do. It also escapes U+FFFE and
+    U+FFFF, which the writer sends the long way (and which come out as before)."""
+    differ = []
+    for code in [*range(0xD800), *range(0xE000, 0x10000), *range(0x10000, 0x110000, 61)]:
+        text = f"a{chr(code)}b"
+        if str(Literal(text)) != f'"{text.translate(ex._TTL_ESCAPES)}"':
+            differ.append(code)
+    assert differ == [0xFFFE, 0xFFFF]
+    g = NamedNode("http://a/g")
+    quads = [
+        Quad(NamedNode("http://a/s"), NamedNode("http://a/p"), Literal(value, **kw), g)
+        for value in ("x\ufffey", "\uffff", "a\\uFFFE")
+        for kw in ({}, {"language": "en"}, {"datatype": NamedNode("http://a/dt")})
+    ]
+    lines = b"".join(sorted({f"{q} .\n".encode() for q in quads}))
+    streamed = io.BytesIO()
+    ex.write_export(ex.BuildNQuads(lines, [g.value]), streamed, format="turtle")
+    assert streamed.getvalue() == ex.export(quads, format="turtle").data
+    assert "x\ufffey" in streamed.getvalue().decode() and b"\\uFFFE" in streamed.getvalue()
