@@ -281,8 +281,8 @@ def worker(group: str, engine: str, root: Path, runs: int, limit: float) -> dict
             project = locate(root)
             for fmt in ("turtle", "jsonld"):
                 target = Path(tempfile.mkdtemp()) / f"out.{fmt}"
-                _runs(f"export {fmt}", lambda fmt=fmt, target=target: len(export_project(
-                      project, format=fmt, output=str(target)).data), runs, limit, out)  # fmt: skip
+                _runs(f"export {fmt}", lambda fmt=fmt, target=target: export_project(
+                      project, format=fmt, output=str(target)).size, runs, limit, out)  # fmt: skip
         else:
             from rdflib import Dataset
 
@@ -504,21 +504,29 @@ with tempfile.TemporaryDirectory(dir=sys.argv[2]) as d:
     del store
 """
 
-# pyoxigraph's own serialisers on the same build, the reference for `kg export`: Turtle is the
-# union of the graphs (duplicates dropped) with kg's prefixes; JSON-LD is the dataset (expanded).
+# pyoxigraph's own serialisers on the same build, the reference for `kg export`: the formats
+# without named graphs (Turtle, N-Triples, RDF/XML) get the union of the graphs (duplicates
+# dropped; kg's prefixes where the syntax has them); the others the dataset (JSON-LD expanded).
 _PYOX_EXPORT = """
 import sys
 from pyoxigraph import RdfFormat, Store, parse, serialize
 from kg.export import PREFIXES
 src, fmt, out = sys.argv[1:4]
-if fmt == "turtle":
+rdf_format = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES,
+              "rdfxml": RdfFormat.RDF_XML, "trig": RdfFormat.TRIG,
+              "nquads": RdfFormat.N_QUADS, "jsonld": RdfFormat.JSON_LD}[fmt]
+if fmt in ("turtle", "ntriples", "rdfxml"):
     seen = dict.fromkeys(q.triple for q in parse(path=src, format=RdfFormat.N_QUADS, lenient=True))
-    serialize(seen, out, RdfFormat.TURTLE, prefixes=dict(PREFIXES))
+    prefixes = dict(PREFIXES) if fmt != "ntriples" else None
+    serialize(seen, out, rdf_format, prefixes=prefixes)
 else:
     store = Store()
     store.load(path=src, format=RdfFormat.N_QUADS, lenient=True)
-    store.dump(out, RdfFormat.JSON_LD, from_graph=None)
+    store.dump(out, rdf_format, from_graph=None, prefixes=dict(PREFIXES) if fmt == "trig" else None)
 """
+# `kg export` formats, measured beside pyoxigraph: Turtle and JSON-LD have targets, the others
+# are there to show they did not get slower.
+EXPORT_FORMATS = ("turtle", "jsonld", "trig", "nquads", "ntriples", "rdfxml")
 
 LARGE_QUERIES = ("us-demands", "claims")
 
@@ -559,18 +567,8 @@ def bench_large(root: Path, runs: int, serve_s: float, log) -> dict:
     size = sum(f.stat().st_size for f in current.rglob("*") if f.is_file())
     rows["on-disk store: bulk load"]["disk_bytes"] = size
     rows["on-disk store: bulk load"]["dataset_bytes"] = nq.stat().st_size
+    rows.update(bench_export(root, runs, log))
     with tempfile.TemporaryDirectory() as tmp:
-        for fmt, ext in (("turtle", "ttl"), ("jsonld", "jsonld")):
-            mine, ref = _paired(
-                [*kg, "export", "--format", fmt, "-o", f"{tmp}/kg.{ext}"],
-                [py, "-c", _PYOX_EXPORT, str(nq), fmt, f"{tmp}/ox.{ext}"],
-                runs, 600,
-            )  # fmt: skip
-            rows[f"kg export --format {fmt}"] = {
-                "kg": mine,
-                "reference": ref,
-                "reference_is": "pyoxigraph's serialiser",
-            }
         for clients in (1, 8):
             out = Path(tmp) / f"load{clients}.json"
             cmd = [py, str(HERE / "loadtest.py"), "--project", str(root), "--clients",
@@ -593,6 +591,61 @@ def bench_large(root: Path, runs: int, serve_s: float, log) -> dict:
     return rows
 
 
+def bench_export(root: Path, runs: int, log) -> dict:
+    """`kg export` in every format, each beside pyoxigraph's serialiser (paired, A B A B):
+    whole processes writing a file, both reading the build's N-Quads."""
+    rows: dict = {}
+    nq = root / "build" / "dataset.nq"
+    kg = [*_kg_cmd(), "--project", str(root)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in EXPORT_FORMATS:
+            mine, ref = _paired(
+                [*kg, "export", "--format", fmt, "-o", f"{tmp}/kg.out"],
+                [sys.executable, "-c", _PYOX_EXPORT, str(nq), fmt, f"{tmp}/ox.out"],
+                runs, 600,
+            )  # fmt: skip
+            rows[f"kg export --format {fmt}"] = {
+                "kg": mine,
+                "reference": ref,
+                "reference_is": "pyoxigraph's serialiser",
+            }
+            log(f"{root.name}: kg export --format {fmt}: {mine} vs {ref}")
+    return rows
+
+
+def rerun_export(args, sizes: list[str], workdir: Path, log) -> int:
+    """Measure the `kg export` rows again on the corpora of --workdir; keep every other row."""
+    saved = json.loads(args.export_only.read_text(encoding="utf-8"))
+    by_size = {r["size"]: r for r in saved["results"]}
+    command = (
+        f"python benchmarks/run.py --export-only {args.export_only} --sizes {args.sizes} "
+        f"--runs {args.runs}"
+    )
+    runs = args.runs
+    for size in sizes:
+        root = workdir / f"corpus-{size}"
+        if size not in by_size or not (root / "build").is_dir():
+            raise SystemExit(f"no {size} results in {args.export_only} or no build in {root}")
+        timed_process([*_kg_cmd(), "--project", str(root), "build"], 3600)
+        large = by_size[size].setdefault("large", {})
+        fresh = bench_export(root, runs, log)
+        kept = {k: v for k, v in large.items() if not k.startswith("kg export")}
+        serve = {k: v for k, v in kept.items() if k.startswith("kg serve")}
+        by_size[size]["large"] = {
+            **{k: v for k, v in kept.items() if k not in serve},
+            **fresh,
+            **serve,
+        }
+        saved["args"]["export_rerun"] = command
+        args.__dict__.update(saved["args"])
+        args.output.write_text(report(saved["results"], saved["seed"], saved["checks"], args))
+        args.output.with_suffix(".json").write_text(
+            json.dumps(saved, indent=1, default=str), encoding="utf-8"
+        )
+    log(f"wrote {args.output}")
+    return 0
+
+
 def large_table(results: list[dict]) -> list[str]:
     """The large-collection rows of every size that has them."""
     have = [r for r in results if r.get("large")]
@@ -608,9 +661,10 @@ def large_table(results: list[dict]) -> list[str]:
         "build/dataset.nq into memory (what every `kg query` did before). `kg serve`: "
         "`benchmarks/loadtest.py --embedded`, the server's p50 latency against the embedded "
         "engine's under the same load (same clients, queries and duration, threads in one "
-        "process). `kg export`: against pyoxigraph's serialisers on the same N-Quads (Turtle "
-        "of the union with kg's prefixes; JSON-LD expanded, which is twice the size of kg's "
-        "compacted output).",
+        "process). `kg export`: against pyoxigraph's serialisers on the same N-Quads (Turtle, "
+        "N-Triples and RDF/XML of the union, with kg's prefixes where the syntax has them; "
+        "TriG, N-Quads and JSON-LD of the dataset, JSON-LD expanded, which is twice the size "
+        "of kg's compacted output).",
         "",
         "| size | row | kg: wall / CPU / memory | reference: wall / CPU / memory | reference | "
         "kg / reference (wall; CPU) |",
@@ -922,6 +976,8 @@ def report(results: list[dict], seed: dict | None, checks, args) -> str:
         lines += [f"Query stages measured again afterwards: `{args.queries_rerun}`.", ""]
     if getattr(args, "large_rerun", None):
         lines += [f"Large-collection rows measured afterwards: `{args.large_rerun}`.", ""]
+    if getattr(args, "export_rerun", None):
+        lines += [f"`kg export` rows measured again afterwards: `{args.export_rerun}`.", ""]
     lines += [
         "Queries run as a store serves them: a child per query runs it once to warm up, then "
         "--runs times more (median); a first run over 1 s is the measurement itself.",
@@ -1046,6 +1102,13 @@ def main(argv=None) -> int:
         "the corpora of --workdir and add them to that earlier run's results",
     )
     p.add_argument(
+        "--export-only",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure only the `kg export` rows (every format beside pyoxigraph) on the "
+        "corpora of --workdir and replace them in that earlier run's results",
+    )
+    p.add_argument(
         "--serve-seconds",
         type=float,
         default=20,
@@ -1087,6 +1150,8 @@ def main(argv=None) -> int:
         return rerun_queries(args, sizes, workdir, log)
     if args.large_only:
         return rerun_large(args, sizes, workdir, log)
+    if args.export_only:
+        return rerun_export(args, sizes, workdir, log)
     results = []
     checks = None
     for s in sizes:

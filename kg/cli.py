@@ -261,18 +261,16 @@ def cmd_export(args) -> int:
     if (args.format or "").strip().lower() in PG_FORMATS:
         args.format = args.format.strip().lower()
         return _export_property_graph(args)
-    result = export_project(
+    export_project(
         _project(args),
         format=args.format,
         graphs=args.graph,
         inferred=args.inferred,
         frame=args.frame,
         output=args.output,
+        stream=sys.stdout.buffer,  # written as it is made when there is no -o FILE
         notify=_notify,
     )
-    if args.output in (None, "-"):
-        sys.stdout.buffer.write(result.data)
-        sys.stdout.flush()
     return EXIT_OK
 
 

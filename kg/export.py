@@ -1,10 +1,13 @@
 """`kg export`: the built dataset in a standard RDF syntax, byte for byte reproducible.
 
-The source of truth is the cached build (build/dataset.nq), read with `pyoxigraph.parse`,
-which keeps every literal's lexical form (the query Store would canonicalise some of them,
-e.g. xsd:nonNegativeInteger to integer). `export()` works on any quads, so it can be used
-on an in-memory dataset; `export_project()` wraps it with `ensure_built` and writes the result
-atomically.
+The source of truth is the cached build (build/dataset.nq): its lines as they are (N-Quads,
+N-Triples, Turtle, TriG) or read with `pyoxigraph.parse` (JSON-LD, RDF/XML), which keeps
+every literal's lexical form (the query Store would canonicalise some of them, e.g.
+xsd:nonNegativeInteger to integer). Output is streamed: the build is read subject by subject
+(it is sorted) and never held as terms; what a writer must hold to order its output is text
+about the size of the output. `export()` works on any quads, in memory; `export_project()`
+wraps `write_export` with `ensure_built` and writes to a temporary file then renames it, or
+to standard output as it goes.
 
 Formats that carry named graphs (TriG, N-Quads, JSON-LD) keep them; the others (Turtle,
 N-Triples, RDF/XML, framed JSON-LD) merge the selected graphs into one and say so: in a
@@ -18,16 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import json
 import os
 import re
 import stat
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from json.encoder import encode_basestring as _encode
 from pathlib import Path
+from typing import BinaryIO
 
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse
 
@@ -232,11 +237,12 @@ def _graph_key(quad: Quad) -> str:
 
 @dataclass(frozen=True)
 class Export:
-    data: bytes
+    data: bytes | None  # the document, or None when it was written to a file or stream
     format: str  # canonical format name
     graphs: tuple[str, ...]  # the graph IRIs exported, sorted ("" = default graph)
     merged: bool  # True when the format merged the graphs into one
     frame: str | None = None
+    size: int = 0  # bytes written
 
     @property
     def label(self) -> str:
@@ -269,12 +275,34 @@ def export(
     frame: str | None = None,
     context: dict | None = None,
 ) -> Export:
-    """Serialise `quads` (restricted to the selected graphs) in `format`.
+    """Serialise `quads` (restricted to the selected graphs) in `format`, in memory.
 
     `graphs`/`inferred` select graphs as `select_graphs` does. `frame` ("events") asks for
     the framed JSON-LD form; `context` is the JSON-LD context (the value of "@context"), by
-    default a minimal one made of the prefixes.
+    default a minimal one made of the prefixes. `write_export` writes the same bytes to a
+    file object instead.
+    """
+    buffer = io.BytesIO()
+    done = write_export(
+        _QuadSource(quads), buffer, format=format, graphs=graphs, inferred=inferred,
+        frame=frame, context=context,
+    )  # fmt: skip
+    return replace(done, data=buffer.getvalue())
 
+
+def write_export(
+    source: _Source,
+    out: BinaryIO,
+    *,
+    format: str = "turtle",
+    graphs: Sequence[str] | None = None,
+    inferred: bool | None = None,
+    frame: str | None = None,
+    context: dict | None = None,
+) -> Export:
+    """Write the export of `source` to the binary file object `out`, piece by piece.
+
+    Every usage error (format, frame, graph selection) is raised before the first byte.
     The cyclic garbage collector is paused meanwhile: the export makes millions of objects
     and no reference cycles, and its full collections would otherwise cost a third of the
     time at a million triples.
@@ -282,14 +310,15 @@ def export(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _export(quads, format, graphs, inferred, frame, context)
+        return _write_export(source, out, format, graphs, inferred, frame, context)
     finally:
         if enabled:
             gc.enable()
 
 
-def _export(
-    quads: Iterable[Quad],
+def _write_export(
+    source: _Source,
+    out: BinaryIO,
     format: str,
     graphs: Sequence[str] | None,
     inferred: bool | None,
@@ -302,44 +331,31 @@ def _export(
             raise KgExportError(f"unknown frame '{frame}' (known: {', '.join(FRAMES)})")
         if fmt != "jsonld":
             raise KgExportError("--frame applies to JSON-LD only (use --format jsonld)")
-    all_quads = list(quads)
-    by_graph: dict[str, list[Quad]] = defaultdict(list)
-    last, bucket = None, []
-    for q in all_quads:  # the quads of a graph mostly come together
-        g = q.graph_name
-        if g != last:
-            last, bucket = g, by_graph[_graph_key(q)]
-        bucket.append(q)
-    selected = select_graphs(by_graph, graphs, inferred=inferred)
-    chosen = {g: by_graph[g] for g in selected}
+    selected = select_graphs(source.graphs, graphs, inferred=inferred)
     merged = not FORMATS[fmt].quads or frame is not None
     header = _merge_header(FORMATS[fmt].label, selected) if merged else []
-
-    def merged_triples() -> set:
-        return {q.triple for qs in chosen.values() for q in qs}
-
-    # Turtle, TriG and compact JSON-LD index the quads by subject and predicate into sets
-    # (or sorted distinct written forms), so they take the quads as they are: no triples.
-    if fmt == "nquads":
-        data = "".join(sorted({f"{q} .\n" for qs in chosen.values() for q in qs}))
-    elif fmt == "ntriples":
-        data = "".join(f"# {line}\n" if line else "#\n" for line in header)
-        data += "".join(sorted({f"{t} .\n" for t in merged_triples()}))
-    elif fmt == "turtle":
-        merged_quads = [q for qs in chosen.values() for q in qs]
-        data = _turtle(header, {DEFAULT_GRAPH: merged_quads}, trig=False)
-    elif fmt == "trig":
-        data = _turtle([], chosen, trig=True)
-    elif fmt == "rdfxml":
-        data = _rdfxml(header, merged_triples())
-    else:
+    ctx = None
+    if fmt == "jsonld":
         ctx = JsonLdContext(context if context is not None else default_context())
-        if frame is not None:
-            doc = ctx.framed_document(merged_triples(), _event_classes(all_quads))
-        else:
-            doc = ctx.document(chosen)
-        data = _dumps(doc) + "\n"
-    return Export(data.encode("utf-8"), fmt, tuple(selected), merged, frame)
+    sink = _Sink(out)
+    if fmt == "nquads":
+        _write_nquads(source, selected, sink)
+    elif fmt == "ntriples":
+        _write_ntriples(source, selected, header, sink)
+    elif fmt in ("turtle", "trig"):
+        _write_turtle(source, selected, header, sink, trig=fmt == "trig")
+    elif fmt == "rdfxml":
+        _write_rdfxml(source, selected, header, sink)
+    elif frame is not None:
+        all_quads = list(source.quads())
+        chosen = set(selected)
+        triples = {q.triple for q in all_quads if _graph_key(q) in chosen}
+        doc = ctx.framed_document(triples, _event_classes(all_quads))
+        sink.write(_dumps(doc) + "\n")
+    else:
+        _write_jsonld(source, selected, ctx, sink)
+    sink.flush()
+    return Export(None, fmt, tuple(selected), merged, frame, sink.size)
 
 
 def _merge_header(label: str, graphs: Sequence[str]) -> list[str]:
@@ -353,11 +369,195 @@ def _merge_header(label: str, graphs: Sequence[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# Sources: the quads to export, in the order of sorted N-Quads lines
+# --------------------------------------------------------------------------------------------
+#
+# The build writes its N-Quads sorted line by line, so the quads of a subject come together
+# and subjects come in the order of their N-Triples form: the order every writer wants.
+# The writers read a source subject by subject and keep only what they write, never the
+# quads. Turtle, TriG and N-Triples/N-Quads read the terms as N-Triples text (cheaper than
+# term objects, and Turtle's escapes are N-Triples' own); JSON-LD and RDF/XML read terms.
+
+
+class _Source:
+    graphs: list[str]  # the graph keys that have quads
+
+    def tuples(self) -> Iterator[tuple[str, str, str, str]]:
+        """(subject, predicate, object) in N-Triples form and the graph key, distinct, in
+        the order of sorted N-Quads lines."""
+        raise NotImplementedError
+
+    def quads(self) -> Iterator[Quad]:
+        """The quads, those of each subject together, subjects sorted by N-Triples form."""
+        raise NotImplementedError
+
+    def nquads(self, graphs: set[str]) -> Iterator[str | bytes] | None:
+        """Sorted N-Quads of `graphs` in pieces, if the source has them ready (else None)."""
+        return None
+
+
+def _graph_token(key: str) -> str:
+    if key == DEFAULT_GRAPH:
+        return ""
+    return f" {key}" if key.startswith("_:") else f" <{key}>"
+
+
+class _QuadSource(_Source):
+    """Any quads, in any order (kept in memory and sorted)."""
+
+    def __init__(self, quads: Iterable[Quad]):
+        self._quads = list(quads)
+        self.graphs = sorted({_graph_key(q) for q in self._quads})
+
+    def tuples(self) -> Iterator[tuple[str, str, str, str]]:
+        rows = {}
+        for q in self._quads:
+            g = _graph_key(q)
+            row = (str(q.subject), str(q.predicate), str(q.object), g)
+            rows[f"{row[0]} {row[1]} {row[2]}{_graph_token(g)} ."] = row
+        for line in sorted(rows):
+            yield rows[line]
+
+    def quads(self) -> Iterator[Quad]:
+        yield from sorted(set(self._quads), key=lambda q: str(q.subject))
+
+
+_CHUNK = 1 << 23  # bytes of N-Quads decoded at a time
+
+
+class BuildNQuads(_Source):
+    """The build's N-Quads: canonical (written by pyoxigraph), sorted by line and checked
+    against the manifest, which also lists the graphs they hold (every quad is in a named
+    graph). Read piece by piece, never parsed whole into terms."""
+
+    def __init__(self, data: bytes, graphs: Iterable[str]):
+        self.data = data
+        self.graphs = sorted(graphs)
+        self._known = set(self.graphs)
+
+    def pieces(self) -> Iterator[str]:
+        """The N-Quads decoded a few megabytes at a time, each piece ending with a line."""
+        data, start, n = self.data, 0, len(self.data)
+        while start < n:
+            end = data.find(b"\n", min(start + _CHUNK, n) - 1)
+            end = n if end < 0 else end + 1
+            yield data[start:end].decode("utf-8")
+            start = end
+
+    def tuples(self) -> Iterator[tuple[str, str, str, str]]:
+        known = self._known
+        parsed = self._parsed
+        for text in self.pieces():
+            lines = text.split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            for line in lines:
+                # `<s> <p> o <g> .`: the graph is the last IRI, the object what lies between.
+                try:
+                    s, p, rest = line.split(" ", 2)
+                except ValueError:
+                    yield parsed(line)
+                    continue
+                o, _, g = rest.rpartition(" <")
+                g = g[:-3]
+                if not o or g not in known:
+                    yield parsed(line)
+                    continue
+                yield s, p, o, g
+
+    def _parsed(self, line: str) -> tuple[str, str, str, str]:
+        """A line the quick split cannot take, read by the N-Quads parser."""
+        (q,) = parse(line.encode("utf-8"), format=RdfFormat.N_QUADS, lenient=True)
+        g = _graph_key(q)
+        if g not in self._known:
+            raise KgExportError(
+                f"the build's N-Quads hold graph {g or '(default)'} that its manifest does "
+                "not list: run `kg build --force`"
+            )
+        return str(q.subject), str(q.predicate), str(q.object), g
+
+    def quads(self) -> Iterator[Quad]:
+        return parse(self.data, format=RdfFormat.N_QUADS, lenient=True)
+
+    def nquads(self, graphs: set[str]) -> Iterator[str | bytes] | None:
+        if graphs != self._known:
+            return None
+        view = memoryview(self.data)
+        return (view[i : i + _CHUNK] for i in range(0, len(view), _CHUNK))
+
+
+class _Sink:
+    """Text written in pieces, passed on UTF-8-encoded in blocks of about a megabyte."""
+
+    def __init__(self, out: BinaryIO):
+        self.out = out
+        self.size = 0
+        self._parts: list[str] = []
+        self._pending = 0
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+        self._pending += len(text)
+        if self._pending > 1 << 20:
+            self.flush()
+
+    def write_bytes(self, data) -> None:
+        self.flush()
+        _write_all(self.out, data)
+        self.size += len(data)
+
+    def flush(self) -> None:
+        if self._parts:
+            data = "".join(self._parts).encode("utf-8")
+            self._parts, self._pending = [], 0
+            _write_all(self.out, data)
+            self.size += len(data)
+
+
+# --------------------------------------------------------------------------------------------
+# N-Quads and N-Triples
+# --------------------------------------------------------------------------------------------
+
+
+def _write_nquads(source: _Source, selected: Sequence[str], sink: _Sink) -> None:
+    chosen = set(selected)
+    ready = source.nquads(chosen)
+    if ready is not None:
+        for piece in ready:
+            sink.write_bytes(piece)
+        return
+    write = sink.write
+    for s, p, o, g in source.tuples():
+        if g in chosen:
+            write(f"{s} {p} {o}{_graph_token(g)} .\n")
+
+
+def _write_ntriples(source: _Source, selected: Sequence[str], header, sink: _Sink) -> None:
+    sink.write("".join(f"# {line}\n" if line else "#\n" for line in header))
+    chosen = set(selected)
+    write = sink.write
+    current, lines = None, set()
+    for s, p, o, g in source.tuples():
+        if g not in chosen:
+            continue
+        if s != current:  # a subject's triples, sorted: so are the lines of all of them
+            if lines:
+                write("".join(sorted(lines)))
+            current, lines = s, set()
+        lines.add(f"{s} {p} {o} .\n")
+    if lines:
+        write("".join(sorted(lines)))
+
+
+# --------------------------------------------------------------------------------------------
 # Turtle and TriG
 # --------------------------------------------------------------------------------------------
 
 # A local name that needs no escaping in Turtle (a safe subset of PN_LOCAL).
 _PN_LOCAL = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?$")
+# Turtle's string escapes. pyoxigraph's N-Triples uses exactly these but for U+FFFE and U+FFFF,
+# which it escapes too (a test checks), so the Turtle writer copies quoted strings from the
+# build's lines as they are, unless one holds `\uFFFE` or `\uFFFF`.
 _TTL_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r",
                 ord("\t"): "\\t", ord("\b"): "\\b", ord("\f"): "\\f"}  # fmt: skip
 _TTL_ESCAPES.update({c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if c not in _TTL_ESCAPES})
@@ -376,12 +576,11 @@ _PREFIX_PART = re.compile(
 
 
 class _TurtleTerms:
-    """Writes terms in Turtle, prefixed where a known prefix fits; remembers prefixes used."""
+    """Writes IRIs in Turtle, prefixed where a known prefix fits; remembers prefixes used."""
 
     def __init__(self) -> None:
         self.used: set[str] = set()
         self._cache: dict[str, str] = {}  # IRI -> its written form
-        self._terms: dict = {}  # term -> its written form
         self._by_part: dict[str, list[tuple[str, str]]] = {}
 
     def iri(self, iri: str) -> str:
@@ -408,91 +607,137 @@ class _TurtleTerms:
             self._cache[iri] = text
         return text
 
-    def term(self, term) -> str:
-        text = self._terms.get(term)
-        if text is None:
-            text = self._terms[term] = self._write(term)
-        return text
 
-    def _write(self, term) -> str:
-        if isinstance(term, NamedNode):
-            return self.iri(term.value)
-        if isinstance(term, BlankNode):
-            return f"_:{term.value}"
-        if isinstance(term, Literal):
-            if getattr(term, "direction", None) is not None:
-                return str(term)  # RDF 1.2 directional string: N-Triples form is valid Turtle
-            dt = term.datatype.value
-            if term.language:
-                return f'"{term.value.translate(_TTL_ESCAPES)}"@{term.language}'
-            bare = _BARE.get(dt)
-            if bare is not None and bare.match(term.value):
-                return term.value
-            quoted = f'"{term.value.translate(_TTL_ESCAPES)}"'
-            return quoted if dt == _XSD_STRING else f"{quoted}^^{self.iri(dt)}"
-        return str(term)  # quoted triples (RDF 1.2) and anything newer
+def _parse_term(text: str):
+    """The term whose N-Triples form is `text`."""
+    (triple,) = parse(f"<x:s> <x:p> {text} .".encode(), format=RdfFormat.N_TRIPLES)
+    return triple.object
+
+
+def _turtle_literal(term: Literal, iri: Callable[[str], str]) -> str:
+    """A literal in Turtle, from the term (the writer works on N-Triples text, except for
+    the few literals whose N-Triples escapes Turtle's table does not make)."""
+    if getattr(term, "direction", None) is not None:
+        return str(term)  # RDF 1.2 directional string: N-Triples form is valid Turtle
+    dt = term.datatype.value
+    if term.language:
+        return f'"{term.value.translate(_TTL_ESCAPES)}"@{term.language}'
+    bare = _BARE.get(dt)
+    if bare is not None and bare.match(term.value):
+        return term.value
+    quoted = f'"{term.value.translate(_TTL_ESCAPES)}"'
+    return quoted if dt == _XSD_STRING else f"{quoted}^^{iri(dt)}"
 
 
 def _sort_key(term) -> str:
     return str(term)
 
 
-def _turtle_statements(triples: Iterable, terms: _TurtleTerms, indent: str) -> list[str]:
+def _write_turtle(
+    source: _Source, selected: Sequence[str], header: list[str], sink: _Sink, *, trig: bool
+) -> None:
     """Subject blocks `s a T ;\n    p o1 ,\n        o2 .`, sorted by their written form:
-    rdf:type first, rdfs:label second, then the other predicates."""
-    term = terms.term
-    # Written forms are distinct for distinct terms, so the index can hold them directly.
-    index: dict[str, dict] = {}
-    verbs: dict = {}  # predicate -> (sort key, written form)
-    for t in triples:  # triples or quads, possibly the same triple more than once
-        s_text = term(t.subject)
-        p = t.predicate
-        o = t.object
-        preds = index.get(s_text)
+    rdf:type first, rdfs:label second, then the other predicates; objects sorted, each once.
+    TriG writes a block per graph of a subject, in its graph. The blocks are kept (about the
+    size of the output) until the end: their order is that of their written form, and the
+    prefixes declared at the top are those the blocks use."""
+    terms = _TurtleTerms()
+    iri = terms.iri
+    written: dict[str, str] = {}  # N-Triples form -> Turtle form (IRIs, typed literals)
+    bare = _BARE
+
+    def term(text: str) -> str:
+        first = text[0]
+        if first == '"':
+            if "\\uFFF" in text:  # U+FFFE, U+FFFF: escaped in N-Triples, not by Turtle's table
+                found = written[text] = _turtle_literal(_parse_term(text), iri)
+                return found
+            end = text.rindex('"')
+            if end == len(text) - 1 or text[end + 1] == "@":
+                written[text] = text  # a plain or language-tagged string: Turtle's escapes
+                return text  # are N-Triples' own (but for the two above)
+        if first == "<" and text[1] != "<":
+            found = iri(text[1:-1])
+        elif first == '"':
+            lexical, datatype = text[1:end], text[end + 4 : -1]
+            pattern = bare.get(datatype)
+            if pattern is not None and pattern.match(lexical):
+                found = lexical
+            else:
+                found = text[: end + 1] + ("" if datatype == _XSD_STRING else "^^" + iri(datatype))
+        else:
+            found = text  # a blank node, a triple term (RDF 1.2): N-Triples is Turtle
+        written[text] = found
+        return found
+
+    verbs: dict[str, tuple] = {}  # predicate -> (sort key, written form)
+    type_text, label_text = f"<{_RDF_TYPE.value}>", f"<{_RDFS_LABEL.value}>"
+    blocks: dict[str, list[tuple[str, str]]] = {g: [] for g in (selected if trig else [""])}
+    plain = " ;\n    ", " ,\n        "
+    nested = " ;\n        ", " ,\n            "
+
+    def finish(subject: str, by_graph: dict[str, dict[str, list[str]]]) -> None:
+        subject_text = written.get(subject) or term(subject)
+        for g, preds in by_graph.items():
+            indent = "    " if trig and g else ""
+            lead, sep = nested if indent else plain
+            order = sorted(preds, key=lambda p: verbs[p][0]) if len(preds) > 1 else preds
+            parts = []
+            for p in order:
+                objs = preds[p]
+                if len(objs) > 1:
+                    objs = sorted(set(objs))
+                parts.append(f"{verbs[p][1]} {sep.join(objs)}")
+            blocks[g].append((subject_text, f"{indent}{subject_text} " + lead.join(parts) + " ."))
+
+    chosen = set(selected)
+    current, by_graph = None, {}
+    for s, p, o, g in source.tuples():
+        if g not in chosen:
+            continue
+        if s != current:
+            if by_graph:
+                finish(current, by_graph)
+            current, by_graph = s, {}
+        key = g if trig else ""
+        preds = by_graph.get(key)
         if preds is None:
-            preds = index[s_text] = {}
+            preds = by_graph[key] = {}
+        o = written.get(o) or term(o)
         objs = preds.get(p)
         if objs is None:
-            preds[p] = [term(o)]
+            preds[p] = [o]
             if p not in verbs:
-                verb = "a" if p == _RDF_TYPE else terms.iri(p.value)
-                verbs[p] = ((p != _RDF_TYPE, p != _RDFS_LABEL, verb), verb)
+                verb = "a" if p == type_text else iri(p[1:-1])
+                verbs[p] = ((p != type_text, p != label_text, verb), verb)
         else:
-            objs.append(term(o))
-    lead = f"{indent}    "
-    sep = f" ,\n{indent}        "
-    blocks = []
-    for subject_text in sorted(index):
-        preds = index[subject_text]
-        order = sorted(preds, key=lambda p: verbs[p][0]) if len(preds) > 1 else preds
-        parts = []
-        for p in order:
-            objs = preds[p]
-            if len(objs) > 1:
-                objs = sorted(set(objs))
-            parts.append(f"{verbs[p][1]} {sep.join(objs)}")
-        blocks.append(f"{indent}{subject_text} " + f" ;\n{lead}".join(parts) + " .")
-    return blocks
+            objs.append(o)
+    if by_graph:
+        finish(current, by_graph)
 
-
-def _turtle(header: list[str], graphs: dict[str, Sequence], *, trig: bool) -> str:
-    terms = _TurtleTerms()
-    body: list[str] = []
-    for g in sorted(graphs):
-        blocks = _turtle_statements(graphs[g], terms, "    " if trig and g else "")
-        if trig and g != DEFAULT_GRAPH:
-            name = terms.iri(g) if not g.startswith("_:") else g
-            inner = "\n\n".join(blocks)
-            body.append(f"{name} {{\n{inner}\n}}" if blocks else f"{name} {{\n}}")
-        elif blocks:
-            body.append("\n\n".join(blocks))
+    names = {g: iri(g) if not g.startswith("_:") else g for g in blocks if trig and g}
     out = "".join(f"# {line}\n" if line else "#\n" for line in header)
     declared = [f"@prefix {p}: <{base}> ." for p, base in PREFIXES if p in terms.used]
     if declared:
         out += ("\n" if header else "") + "\n".join(declared) + "\n"
-    if body:
-        out += ("\n" if out else "") + "\n\n".join(body) + "\n"
-    return out
+    write = sink.write
+    write(out)
+    first = True
+    for g in sorted(blocks):
+        graph_blocks = blocks.pop(g)
+        if not graph_blocks and not (trig and g):
+            continue
+        graph_blocks.sort()
+        write(("\n" if out else "") if first else "\n\n")
+        first = False
+        if trig and g:
+            write(f"{names[g]} {{\n")
+        for i, (_, block) in enumerate(graph_blocks):
+            write(f"\n\n{block}" if i else block)
+        if trig and g:
+            write("\n}" if graph_blocks else "}")
+    if not first:
+        write("\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,10 +761,15 @@ def _xml_text(value: str, table: dict) -> str:
     return value.translate(table)
 
 
-def _rdfxml(header: list[str], triples: set) -> str:
+def _write_rdfxml(source: _Source, selected: Sequence[str], header: list[str], sink: _Sink) -> None:
+    """One rdf:Description per subject, sorted; rdf:type first, then the triples sorted.
+    The namespaces are declared at the top, so a first pass (over the N-Triples text) finds
+    the predicates; the second writes each subject as soon as its quads are read."""
+    chosen = set(selected)
+    predicates = sorted({p[1:-1] for _, p, _, g in source.tuples() if g in chosen})
     known = {base: prefix for prefix, base in PREFIXES}
     qnames: dict[str, tuple[str, str]] = {}  # predicate IRI -> (namespace, local name)
-    for p in sorted({t.predicate.value for t in triples}):
+    for p in predicates:
         split = next(
             (
                 (base, p[len(base) :])
@@ -543,6 +793,7 @@ def _rdfxml(header: list[str], triples: set) -> str:
     namespaces.update({base: f"ns{i}" for i, base in enumerate(others, start=1)})
     order = {prefix: i for i, (prefix, _) in enumerate(PREFIXES)}
     decls = sorted(namespaces.items(), key=lambda kv: (order.get(kv[1], len(order)), kv[1]))
+    tags = {p: f"{namespaces[base]}:{local}" for p, (base, local) in qnames.items()}
 
     blank_ids: dict[str, str] = {}
 
@@ -558,22 +809,20 @@ def _rdfxml(header: list[str], triples: set) -> str:
     out.append("<rdf:RDF")
     out += [f'    xmlns:{prefix}="{_xml_text(base, _XML_ATTR)}"' for base, prefix in decls]
     out[-1] += ">"
-    index: dict = defaultdict(list)
-    for t in triples:
-        index[t.subject].append(t)
-    for subject in sorted(index, key=_sort_key):
+    sink.write("\n".join(out) + "\n")
+
+    def description(subject, triples: set) -> str:
         if isinstance(subject, BlankNode):
-            out.append(f'  <rdf:Description rdf:nodeID="{node_id(subject)}">')
+            lines = [f'  <rdf:Description rdf:nodeID="{node_id(subject)}">']
         else:
-            out.append(f'  <rdf:Description rdf:about="{_xml_text(subject.value, _XML_ATTR)}">')
-        for t in sorted(index[subject], key=lambda t: (t.predicate != _RDF_TYPE, str(t))):
-            base, local = qnames[t.predicate.value]
-            tag = f"{namespaces[base]}:{local}"
+            lines = [f'  <rdf:Description rdf:about="{_xml_text(subject.value, _XML_ATTR)}">']
+        for t in sorted(triples, key=lambda t: (t.predicate != _RDF_TYPE, str(t))):
+            tag = tags[t.predicate.value]
             o = t.object
             if isinstance(o, NamedNode):
-                out.append(f'    <{tag} rdf:resource="{_xml_text(o.value, _XML_ATTR)}"/>')
+                lines.append(f'    <{tag} rdf:resource="{_xml_text(o.value, _XML_ATTR)}"/>')
             elif isinstance(o, BlankNode):
-                out.append(f'    <{tag} rdf:nodeID="{node_id(o)}"/>')
+                lines.append(f'    <{tag} rdf:nodeID="{node_id(o)}"/>')
             elif isinstance(o, Literal):
                 if o.language:
                     attr = f' xml:lang="{o.language}"'
@@ -581,12 +830,40 @@ def _rdfxml(header: list[str], triples: set) -> str:
                     attr = f' rdf:datatype="{_xml_text(o.datatype.value, _XML_ATTR)}"'
                 else:
                     attr = ""
-                out.append(f"    <{tag}{attr}>{_xml_text(o.value, _XML_TEXT)}</{tag}>")
+                lines.append(f"    <{tag}{attr}>{_xml_text(o.value, _XML_TEXT)}</{tag}>")
             else:
                 raise KgExportError(f"RDF/XML cannot write the term {o}")
-        out.append("  </rdf:Description>")
-    out.append("</rdf:RDF>")
-    return "\n".join(out) + "\n"
+        lines.append("  </rdf:Description>\n")
+        return "\n".join(lines)
+
+    current, triples = None, set()
+    for subject, q in _by_subject(source.quads(), chosen):
+        if subject is not current:
+            if triples:
+                sink.write(description(current, triples))
+            current, triples = subject, set()
+        triples.add(q.triple)
+    if triples:
+        sink.write(description(current, triples))
+    sink.write("</rdf:RDF>\n")
+
+
+def _by_subject(quads: Iterable[Quad], chosen: set[str]) -> Iterator[tuple[object, Quad]]:
+    """(subject, quad) for the quads of the chosen graphs; the subject is the same object
+    for all the quads of a subject in a row, so `is` tells where the next one begins."""
+    subject = last_graph = None
+    keep = False
+    for q in quads:
+        g = q.graph_name
+        if g != last_graph:
+            last_graph = g
+            keep = _graph_key(q) in chosen
+        if not keep:
+            continue
+        s = q.subject
+        if s != subject:
+            subject = s
+        yield subject, q
 
 
 # --------------------------------------------------------------------------------------------
@@ -686,7 +963,8 @@ class JsonLdContext:
         self._ns_part = re.compile(f"(?s).*[{re.escape(''.join(sorted(ends)))}]") if ends else None
         self._label_key = self.key_candidates(_RDFS_LABEL.value)
         self._label_first = set(self._label_key[0]) | {self._label_key[1]}
-        self._pred_info: dict = {}  # predicate -> ([(term name, _Term)], fallback key)
+        # predicate -> ([(term name, _Term)], fallback key, {node: (key, container, value)})
+        self._pred_info: dict = {}
         self._pred_text: dict = {}  # predicate -> str(predicate), its sort key
 
     def _bad(self, key: str, why: str):
@@ -839,9 +1117,19 @@ class JsonLdContext:
             info = pred_info.get(p)
             if info is None:
                 terms, fallback = self.key_candidates(p.value)
-                info = pred_info[p] = ([(t, self.terms[t]) for t in terms], fallback)
-            terms, fallback = info
+                info = pred_info[p] = ([(t, self.terms[t]) for t in terms], fallback, {})
+            terms, fallback, done = info
             for o in objs:
+                if ref is None:
+                    hit = done.get(o)  # a node or class seen with this predicate before
+                    if hit is not None:
+                        name, containers[name], value = hit
+                        vals = keyed.get(name)
+                        if vals is None:
+                            keyed[name] = [value]
+                        else:
+                            vals.append(value)
+                        continue
                 best, name, term = 0, fallback, None
                 for t, definition in terms:
                     fit = self._fits(definition, o)
@@ -858,11 +1146,14 @@ class JsonLdContext:
                         langmap.setdefault(o.language, []).append(o.value)
                         continue
                 embedded = ref(o, p, term) if ref is not None else None
+                value = self.value(o, term, embedded)
+                if ref is None and not isinstance(o, Literal):  # (literals are mostly unique)
+                    done[o] = (name, containers[name], value)  # the value is only ever read
                 vals = keyed.get(name)
                 if vals is None:
-                    keyed[name] = [self.value(o, term, embedded)]
+                    keyed[name] = [value]
                 else:
-                    vals.append(self.value(o, term, embedded))
+                    vals.append(value)
         if types:
             values = [self.value(t, _VOCAB_TERM) for t in types]
             if len(values) > 1:
@@ -893,18 +1184,6 @@ class JsonLdContext:
         return text
 
     # Documents --------------------------------------------------------------------------------
-
-    def document(self, graphs: dict[str, Sequence]) -> dict:
-        """The compact form: every graph a graph object, each node once, references by id."""
-        top: list = []
-        for g in sorted(graphs):
-            nodes = [self.node(s, props) for s, props in _index(graphs[g])]
-            if g == DEFAULT_GRAPH:
-                top = nodes + top
-            else:
-                name = self.node_id(BlankNode(g[2:]) if g.startswith("_:") else NamedNode(g))
-                top.append({self.alias["@id"]: name, "@graph": nodes})
-        return {"@context": self.raw, "@graph": top}
 
     def framed_document(self, triples: set, event_classes: set) -> dict:
         """The framed form: one object per event (by date) with its participations and
@@ -970,62 +1249,134 @@ def _json_key(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _dumps(doc: object) -> str:
+def _dumps(doc: object, indent: str = "") -> str:
     """`json.dumps(doc, ensure_ascii=False, indent=2)`, faster: the standard library writes
-    indented JSON in pure Python, one generator per container."""
+    indented JSON in pure Python, one generator per container. `indent` is where `doc`
+    stands in an enclosing document: its lines after the first are indented by it."""
     parts: list[str] = []
-    append = parts.append
-
-    def write(value: object, indent: str) -> None:
-        kind = type(value)
-        if kind is str:
-            append(_encode(value))
-        elif kind is dict:
-            if not value:
-                append("{}")
-                return
-            inner = indent + "  "
-            sep = "{\n" + inner
-            for k, v in value.items():
-                if type(k) is not str:
-                    raise _NotPlain
-                append(sep)
-                append(_encode(k))
-                append(": ")
-                write(v, inner)
-                sep = ",\n" + inner
-            append("\n" + indent + "}")
-        elif kind is list or kind is tuple:
-            if not value:
-                append("[]")
-                return
-            inner = indent + "  "
-            sep = "[\n" + inner
-            for v in value:
-                append(sep)
-                write(v, inner)
-                sep = ",\n" + inner
-            append("\n" + indent + "]")
-        elif kind is int:
-            append(int.__repr__(value))
-        elif kind is bool:
-            append("true" if value else "false")
-        elif value is None:
-            append("null")
-        elif kind is float:
-            append(json.dumps(value))
-        else:
-            raise _NotPlain
-
     try:
-        write(doc, "")
+        _dump(doc, indent, parts.append)
     except _NotPlain:
-        return json.dumps(doc, ensure_ascii=False, indent=2)
+        return json.dumps(doc, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
     return "".join(parts)
+
+
+def _dump(value: object, indent: str, append: Callable[[str], None]) -> None:
+    kind = type(value)
+    if kind is str:
+        append(_encode(value))
+    elif kind is dict:
+        if not value:
+            append("{}")
+            return
+        inner = indent + "  "
+        sep = "{\n" + inner
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _NotPlain
+            if type(v) is str:  # most values: no call
+                append(f"{sep}{_encode(k)}: {_encode(v)}")
+            else:
+                append(f"{sep}{_encode(k)}: ")
+                _dump(v, inner, append)
+            sep = ",\n" + inner
+        append("\n" + indent + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            append("[]")
+            return
+        inner = indent + "  "
+        sep = "[\n" + inner
+        for v in value:
+            if type(v) is str:
+                append(sep + _encode(v))
+            else:
+                append(sep)
+                _dump(v, inner, append)
+            sep = ",\n" + inner
+        append("\n" + indent + "]")
+    elif kind is int:
+        append(int.__repr__(value))
+    elif kind is bool:
+        append("true" if value else "false")
+    elif value is None:
+        append("null")
+    elif kind is float:
+        append(json.dumps(value))
+    else:
+        raise _NotPlain
 
 
 class _NotPlain(Exception):
     """A value `_dumps` leaves to `json.dumps`."""
+
+
+def _write_jsonld(source: _Source, selected: Sequence[str], ctx: JsonLdContext, sink: _Sink):
+    """The compact form: every graph a graph object, each node once, references by id;
+    nodes sorted by subject. A node is written to text as soon as its subject's quads are
+    read; the texts wait (about the size of the output) because the document lists graph
+    by graph and the build sorts by subject."""
+    chosen = set(selected)
+    nodes: dict[str, list[str]] = {g: [] for g in selected}
+    names = {  # before the first byte: a name the context cannot write is an error
+        g: ctx.node_id(BlankNode(g[2:]) if g.startswith("_:") else NamedNode(g))
+        for g in selected
+        if g != DEFAULT_GRAPH
+    }
+    node = ctx.node
+
+    def finish(subject, by_graph: dict) -> None:
+        for g, props in by_graph.items():
+            nodes[g].append(_dumps(node(subject, props), "        " if g else "    "))
+
+    current, by_graph = None, {}
+    last_graph = key = None
+    keep = False
+    for q in source.quads():
+        g = q.graph_name
+        if g != last_graph:
+            last_graph, key = g, _graph_key(q)
+            keep = key in chosen
+        if not keep:
+            continue
+        s = q.subject
+        if s != current:
+            if by_graph:
+                finish(current, by_graph)
+            current, by_graph = s, {}
+        props = by_graph.get(key)
+        if props is None:
+            props = by_graph[key] = {}
+        p = q.predicate
+        objs = props.get(p)
+        if objs is None:
+            props[p] = {q.object}
+        else:
+            objs.add(q.object)
+    if by_graph:
+        finish(current, by_graph)
+
+    write = sink.write
+    write(f'{{\n  "@context": {_dumps(ctx.raw, "  ")},\n  "@graph": ')
+    top = nodes.pop(DEFAULT_GRAPH, [])
+    if not top and not nodes:
+        write("[]\n}\n")
+        return
+    write("[\n    ")
+    write(",\n    ".join(top))
+    sep = ",\n    " if top else ""
+    id_key = _encode(ctx.alias["@id"])
+    for g in sorted(nodes):
+        graph_nodes = nodes.pop(g)
+        write(f'{sep}{{\n      {id_key}: {_encode(names[g])},\n      "@graph": ')
+        if graph_nodes:
+            write("[\n        ")
+            write(",\n        ".join(graph_nodes))
+            write("\n      ]\n    }")
+        else:
+            write("[]\n    }")
+        sep = ",\n    "
+    write("\n  ]\n}\n")
 
 
 def _index(triples: Iterable) -> list[tuple[object, dict]]:
@@ -1106,21 +1457,23 @@ def check_output(path: str | os.PathLike) -> Path:
     return target
 
 
-def _write_all(fh, data: bytes) -> None:
+def _write_all(fh, data) -> None:
     """Write `data` in pieces (a test replaces this to fail midway)."""
     view = memoryview(data)
     for start in range(0, len(view), 1 << 16):
         fh.write(view[start : start + (1 << 16)])
 
 
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write via a temporary file in the target folder and os.replace: the old file stays
-    whole until the new one is complete, and nothing is left behind on failure."""
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through: a temporary file in the target folder, moved
+    over `path` with os.replace once the block ends without error. The old file stays whole
+    until the new one is complete, and nothing is left behind on failure."""
     target = check_output(path)
-    if _is_stream(target):
+    if _is_stream(target):  # a pipe or device is written into as the export is made
         try:
             with open(target, "wb") as fh:
-                _write_all(fh, data)
+                yield fh
         except OSError as e:
             raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
         return
@@ -1132,20 +1485,34 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
         mode = 0o666 & ~umask
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            _write_all(fh, data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            fh = os.fdopen(fd, "wb")
+        except OSError as e:
+            raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
+        with fh:
+            try:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError as e:
+                raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
+        try:
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except OSError as e:
+            raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
         tmp = None
-    except OSError as e:
-        raise KgExportError(f"cannot write {target}: {e.strerror or e}") from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` atomically (see `atomic_output`)."""
+    with atomic_output(path) as fh:
+        _write_all(fh, data)
 
 
 def export_project(
@@ -1156,10 +1523,12 @@ def export_project(
     inferred: bool | None = None,
     frame: str | None = None,
     output: str | None = None,
+    stream: BinaryIO | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> Export:
-    """Export the project's current build; write it to `output` (atomically) unless it is
-    None or "-", in which case the caller prints `Export.data`."""
+    """Export the project's current build, written as it is made: to `output` (atomically),
+    or if that is None or "-", to the binary `stream` (standard output, say); with neither,
+    the document is returned in `Export.data`."""
     from kg.build import ensure_built
 
     to_file = output not in (None, "-")
@@ -1171,10 +1540,18 @@ def export_project(
     context = load_context(project) if fmt == "jsonld" else None
     result = ensure_built(project, notify=notify)
     # The build's own bytes, checked against the manifest: IRIs need not be checked again.
-    quads = parse(result.dataset, format=RdfFormat.N_QUADS, lenient=True)
-    done = export(quads, format=fmt, graphs=graphs, inferred=inferred, frame=frame, context=context)
+    source = BuildNQuads(result.dataset, result.manifest["graphs"])
+    options = {"format": fmt, "graphs": graphs, "inferred": inferred, "frame": frame}
     if to_file:
-        write_atomic(output, done.data)
+        with atomic_output(output) as fh:
+            done = write_export(source, fh, context=context, **options)
+    elif stream is not None:
+        done = write_export(source, stream, context=context, **options)
+        stream.flush()
+    else:
+        buffer = io.BytesIO()
+        done = replace(write_export(source, buffer, context=context, **options),
+                       data=buffer.getvalue())  # fmt: skip
     if notify is not None and done.note:
         notify(f"note: {done.note}")
     return done

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
@@ -104,17 +103,16 @@ def test_fit_widths_keeps_narrow_columns_and_shares_the_rest():
     assert fit_widths([5, 6], 80) == [5, 6]
 
 
-def test_a_long_table_is_written_fast():
-    """6,554 rows, as many distinct Chinese and English texts: was 0.44 s CPU, target < 0.1 s
-    (the gate here is looser, for a busy machine)."""
+def test_a_long_table_is_written_whole():
+    """6,554 rows of distinct Chinese and English texts (its speed is benchmarks/table.py's)."""
     q = StoredQuery("t", None, "t", "")
     rows = [
-        [Cell(f"美伊阿曼谈判(2026年2月6日) {i}"), Cell("US–Iran talks in Oman"), Cell(str(i))]
+        [Cell(f"美伊阿曼谈判(2月6日) {i}"), Cell("US–Iran talks in Oman"), Cell(str(i))]
         for i in range(6554)
     ]
-    result = QueryResult(q, ["a", "b", "c"], rows)
-    began = time.process_time()
-    text = render_table(result, TableLayout())
-    spent = time.process_time() - began
-    assert text.count("\n") == 6554 + 3
-    assert spent < 0.3, spent
+    text = render_table(QueryResult(q, ["a", "b", "c"], rows), TableLayout())
+    lines = text.splitlines()
+    assert len(lines) == 6554 + 3 and lines[-1] == "(6554 rows)"
+    # the last column starts at the same place on every row: CJK characters count two columns
+    starts = {display_width(line[: line.rindex(" ") + 1]) for line in lines[2:-1]}
+    assert starts == {display_width(lines[1]) - len("----")}
