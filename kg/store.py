@@ -320,13 +320,16 @@ def _is_timeout(exc: BaseException) -> bool:
     return isinstance(reason, TimeoutError | socket.timeout)
 
 
-def _excerpt(body: bytes, limit: int = 300) -> str:
+def _excerpt(body: bytes | str, limit: int = 300) -> str:
     """The start of a server's answer, for a message: on one line, its control characters
     as visible escapes (a body may hold terminal sequences that retitle the window, clear the
-    screen or write the clipboard)."""
+    screen or write the clipboard). A str is taken as it is: the HTTPError urllib's Digest
+    handler raises itself ("digest auth failed") reads as str on Python 3.11.2."""
     from kg.query import printable
 
-    text = printable(" ".join(body.decode("utf-8", "replace").split()))
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    text = printable(" ".join(body.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

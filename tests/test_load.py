@@ -476,3 +476,12 @@ def test_a_server_killed_mid_load_is_reported_and_a_second_load_repairs(
         server.stop()
         if restarted is not None:
             restarted.stop()
+
+
+def test_an_error_body_read_as_text_is_excerpted_too():
+    """urllib's own Digest failure (HTTPError "digest auth failed") reads as str on Python
+    3.11.2, bytes elsewhere: both give the one-line excerpt, never an AttributeError."""
+    from kg.store import _excerpt
+
+    assert _excerpt(b"no \x1b]0;title\x07\n  access") == _excerpt("no \x1b]0;title\x07\n  access")
+    assert "\x1b" not in _excerpt("no \x1b]0;title\x07 access")

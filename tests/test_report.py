@@ -14,9 +14,6 @@ from kg.build import build
 from kg.query import execute, find_query, list_queries, open_store
 from kg.site import MARKER, generate, write_report
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 TALKS = ns.KGR + "talks-2026-02-06"
 MAX_PAGE = 2 * 1024 * 1024
 
@@ -97,9 +94,8 @@ def test_a_second_article_gets_its_pages_with_no_code_change(built_copy, tmp_pat
     assert "talks-2026-02-13-test" in (folder / "t" / f"{ARTICLE_ID}.html").read_text("utf-8")
 
 
-def test_in_chromium_from_disk_with_the_network_off(report, built, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+def test_in_chromium_from_disk_with_the_network_off(report, built, tmp_path, chromium):
+    from browser import FLAGS  # tests/browser.py: the chromium fixture finds it, or skips
     from playwright import sync_api  # in the test extra
 
     store = open_store(built.dataset)
@@ -113,9 +109,9 @@ def test_in_chromium_from_disk_with_the_network_off(report, built, tmp_path):
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
             str(tmp_path / "profile"),
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium),
             headless=True,
-            args=CHROMIUM_FLAGS,
+            args=FLAGS,
             viewport={"width": 1200, "height": 850},
         )
         try:
