@@ -124,6 +124,7 @@ _XSD_STRING = ns.XSD + "string"
 _XSD_INTEGER = ns.XSD + "integer"
 _XSD_DECIMAL = ns.XSD + "decimal"
 _XSD_BOOLEAN = ns.XSD + "boolean"
+_RDF_LANG_STRING = ns.RDF + "langString"
 _INTEGER_TYPES = {
     ns.XSD + t
     for t in (
@@ -966,6 +967,7 @@ class JsonLdContext:
         # predicate -> ([(term name, _Term)], fallback key, {node: (key, container, value)})
         self._pred_info: dict = {}
         self._pred_text: dict = {}  # predicate -> str(predicate), its sort key
+        self._text_info: dict = {}  # as _pred_info, for text_node(), by predicate text
 
     def _bad(self, key: str, why: str):
         raise KgInputError(f"@context term '{key}': {why}", file=self.source)
@@ -1058,12 +1060,10 @@ class JsonLdContext:
     def _fits(self, term: _Term, value) -> int:
         """2: the term's coercion fits `value` exactly; 1: it can hold it as an explicit value
         or node object; 0: it cannot (a language map holds only language-tagged strings)."""
-        if term.container == "@language":
-            return 2 if isinstance(value, Literal) and value.language else 0
         if isinstance(value, Literal):
-            if term.type is None:
-                return 2
-            return 2 if not value.language and value.datatype.value == term.type else 1
+            return _fits_literal(term, value.datatype.value, value.language)
+        if term.container == "@language":
+            return 0
         return 2 if term.type in ("@id", "@vocab") else 1
 
     def value(self, obj, term: _Term | None, ref: object = None) -> object:
@@ -1080,23 +1080,110 @@ class JsonLdContext:
                     else self.compact(obj.value, vocab=True)
                 )
             return {self.alias["@id"]: self.node_id(obj)}
-        lex, dt, lang = obj.value, obj.datatype.value, obj.language
-        if lang:
-            return {"@value": lex, "@language": lang}
-        if typ not in (None, "@id", "@vocab") and dt == typ:
-            if dt in _INTEGER_TYPES and _CANON_INT.match(lex) and abs(int(lex)) < _MAX_SAFE:
-                return int(lex)  # a native number: the context's type gives it back
-            return lex
-        if typ is None:
-            if dt == _XSD_STRING:
-                return lex
-            if dt == _XSD_INTEGER and _CANON_INT.match(lex) and abs(int(lex)) < _MAX_SAFE:
-                return int(lex)
-            if dt == _XSD_BOOLEAN and lex in ("true", "false"):
-                return lex == "true"
-        if dt == _XSD_STRING:
-            return {"@value": lex}
-        return {"@value": lex, "@type": self.compact(dt, vocab=True)}
+        return _literal_value(obj.value, obj.datatype.value, obj.language, typ, self.compact)
+
+    def text_node(self, subject: str, props: dict[str, list[str]]) -> dict:
+        """`node()` of a subject and its objects in N-Triples text, for the compact form:
+        `props` maps each predicate's text to its objects' texts. The same dict as `node()`
+        on the terms; a literal's text is read only as far as its value needs, and the value
+        of a node or class is made once per predicate."""
+        out: dict = {self.alias["@id"]: self._text_id(subject)}
+        keyed: dict[str, list] = {}  # key -> json values
+        langmaps: dict[str, dict[str, list]] = {}
+        containers: dict[str, str | None] = {}
+        types: list[str] = []
+        infos = self._text_info
+        for p in sorted(props) if len(props) > 1 else props:
+            objs = props[p]
+            if len(objs) > 1:
+                objs.sort()  # by N-Triples text, as node() sorts the terms
+            if p == _RDF_TYPE_TEXT:
+                types += [o for o in objs if o[0] != '"']
+                objs = [o for o in objs if o[0] == '"']
+                if not objs:
+                    continue
+            info = infos.get(p)
+            if info is None:
+                terms, fallback = self.key_candidates(p[1:-1])
+                info = infos[p] = ([(t, self.terms[t]) for t in terms], fallback, {})
+            terms, fallback, done = info
+            for o in objs:
+                hit = done.get(o)  # a node or class seen with this predicate before
+                if hit is not None:
+                    name, containers[name], value = hit
+                    vals = keyed.get(name)
+                    if vals is None:
+                        keyed[name] = [value]
+                    else:
+                        vals.append(value)
+                    continue
+                best, name, term = 0, fallback, None
+                if o[0] == '"':
+                    lex, dt, lang = _literal_parts(o)
+                    for t, definition in terms:
+                        fit = _fits_literal(definition, dt, lang)
+                        if fit > best:
+                            best, name, term = fit, t, definition
+                    if term is None:
+                        containers[name] = None
+                    else:
+                        containers[name] = term.container
+                        if term.container == "@language":
+                            langmap = langmaps.get(name)
+                            if langmap is None:
+                                langmap = langmaps[name] = {}
+                            langmap.setdefault(lang, []).append(lex)
+                            continue
+                    value = _literal_value(lex, dt, lang, term and term.type, self.compact)
+                else:
+                    for t, definition in terms:
+                        if definition.container == "@language":
+                            continue
+                        fit = 2 if definition.type in ("@id", "@vocab") else 1
+                        if fit > best:
+                            best, name, term = fit, t, definition
+                    containers[name] = term.container if term else None
+                    value = self._text_value(o, term.type if term else None)
+                    done[o] = (name, containers[name], value)  # the value is only ever read
+                vals = keyed.get(name)
+                if vals is None:
+                    keyed[name] = [value]
+                else:
+                    vals.append(value)
+        if types:
+            values = [self._text_value(t, "@vocab") for t in types]
+            if len(values) > 1:
+                values.sort(key=_json_key)
+            out[self.alias["@type"]] = values[0] if len(values) == 1 else values
+        names = [*keyed, *langmaps] if langmaps else list(keyed)
+        if len(names) > 1:
+            label_first = self._label_first
+            names = sorted(set(names), key=lambda k: (k not in label_first, k))
+        for name in names:
+            if name in langmaps:
+                out[name] = {
+                    lang: vals[0] if len(vals) == 1 else vals
+                    for lang, vals in sorted(langmaps[name].items())
+                }
+            else:
+                vals = keyed[name]
+                if len(vals) > 1:
+                    vals.sort(key=_json_key)
+                single = len(vals) == 1 and containers.get(name) != "@set"
+                out[name] = vals[0] if single else vals
+        return out
+
+    def _text_id(self, node: str) -> str:
+        """`node_id()` of an IRI or blank node given in N-Triples text."""
+        return node if node[0] == "_" else self.compact(node[1:-1], vocab=False)
+
+    def _text_value(self, node: str, typ: str | None) -> object:
+        """`value()` of an IRI or blank node given in N-Triples text."""
+        if typ == "@id":
+            return self._text_id(node)
+        if typ == "@vocab":
+            return node if node[0] == "_" else self.compact(node[1:-1], vocab=True)
+        return {self.alias["@id"]: self._text_id(node)}
 
     def node(self, subject, props: dict, ref: Callable | None = None) -> dict:
         """A node object: id, type, label, then the other keys sorted; values sorted."""
@@ -1231,6 +1318,37 @@ class JsonLdContext:
         return {"@context": self.raw, "@graph": out}
 
 
+def _fits_literal(term: _Term, dt: str, lang: str | None) -> int:
+    """`JsonLdContext._fits` for a literal of datatype `dt` and language `lang`."""
+    if term.container == "@language":
+        return 2 if lang else 0
+    if term.type is None:
+        return 2
+    return 2 if not lang and dt == term.type else 1
+
+
+def _literal_value(
+    lex: str, dt: str, lang: str | None, typ: str | None, compact: Callable
+) -> object:
+    """A literal's JSON-LD value under a term of type `typ` (None: no coercion)."""
+    if lang:
+        return {"@value": lex, "@language": lang}
+    if typ not in (None, "@id", "@vocab") and dt == typ:
+        if dt in _INTEGER_TYPES and _CANON_INT.match(lex) and abs(int(lex)) < _MAX_SAFE:
+            return int(lex)  # a native number: the context's type gives it back
+        return lex
+    if typ is None:
+        if dt == _XSD_STRING:
+            return lex
+        if dt == _XSD_INTEGER and _CANON_INT.match(lex) and abs(int(lex)) < _MAX_SAFE:
+            return int(lex)
+        if dt == _XSD_BOOLEAN and lex in ("true", "false"):
+            return lex == "true"
+    if dt == _XSD_STRING:
+        return {"@value": lex}
+    return {"@value": lex, "@type": compact(dt, vocab=True)}
+
+
 # Links whose targets the framed form nests inside the node that points to them.
 _NESTED = (
     ns.KG + "hasParticipation",
@@ -1238,6 +1356,23 @@ _NESTED = (
     ns.OA + "hasTarget",
     ns.OA + "hasSelector",
 )
+
+
+_RDF_TYPE_TEXT = f"<{_RDF_TYPE.value}>"
+
+
+def _literal_parts(text: str) -> tuple[str, str, str | None]:
+    """Lexical form, datatype IRI and language of a literal in N-Triples text."""
+    end = text.rfind('"')
+    lex, suffix = text[1:end], text[end + 1 :]
+    if "\\" in lex or "--" in suffix:  # escapes or a direction: the parser reads it
+        term = _parse_term(text)
+        return term.value, term.datatype.value, term.language
+    if not suffix:
+        return lex, _XSD_STRING, None
+    if suffix[0] == "@":
+        return lex, _RDF_LANG_STRING, suffix[1:]
+    return lex, suffix[3:-1], None
 
 
 def _json_key(value: object) -> str:
@@ -1323,36 +1458,30 @@ def _write_jsonld(source: _Source, selected: Sequence[str], ctx: JsonLdContext, 
         for g in selected
         if g != DEFAULT_GRAPH
     }
-    node = ctx.node
+    node = ctx.text_node
 
-    def finish(subject, by_graph: dict) -> None:
+    def finish(subject: str, by_graph: dict) -> None:
         for g, props in by_graph.items():
             nodes[g].append(_dumps(node(subject, props), "        " if g else "    "))
 
+    # The N-Triples text of the terms is all a node needs (no terms are made): the tuples
+    # come in sorted line order, each subject's together, each distinct.
     current, by_graph = None, {}
-    last_graph = key = None
-    keep = False
-    for q in source.quads():
-        g = q.graph_name
-        if g != last_graph:
-            last_graph, key = g, _graph_key(q)
-            keep = key in chosen
-        if not keep:
+    for s, p, o, g in source.tuples():
+        if g not in chosen:
             continue
-        s = q.subject
         if s != current:
             if by_graph:
                 finish(current, by_graph)
             current, by_graph = s, {}
-        props = by_graph.get(key)
+        props = by_graph.get(g)
         if props is None:
-            props = by_graph[key] = {}
-        p = q.predicate
+            props = by_graph[g] = {}
         objs = props.get(p)
         if objs is None:
-            props[p] = {q.object}
+            props[p] = [o]
         else:
-            objs.add(q.object)
+            objs.append(o)
     if by_graph:
         finish(current, by_graph)
 
