@@ -968,6 +968,8 @@ class JsonLdContext:
         self._pred_info: dict = {}
         self._pred_text: dict = {}  # predicate -> str(predicate), its sort key
         self._text_info: dict = {}  # as _pred_info, for text_node(), by predicate text
+        self._text_ids: dict[str, str] = {}  # N-Triples text -> node_id()
+        self._set_terms = {name for name, t in self.terms.items() if t.container == "@set"}
 
     def _bad(self, key: str, why: str):
         raise KgInputError(f"@context term '{key}': {why}", file=self.source)
@@ -1084,19 +1086,20 @@ class JsonLdContext:
 
     def text_node(self, subject: str, props: dict[str, list[str]]) -> dict:
         """`node()` of a subject and its objects in N-Triples text, for the compact form:
-        `props` maps each predicate's text to its objects' texts. The same dict as `node()`
-        on the terms; a literal's text is read only as far as its value needs, and the value
-        of a node or class is made once per predicate."""
+        `props` maps each predicate's text to its objects' texts, both in sorted order (as
+        sorted N-Quads lines give them: a term's text never continues with the space that
+        ends it in the line, so line order is term order). The same dict as `node()` on the
+        terms. Which term takes a value depends only on the predicate and, for a
+        literal, on its datatype and language (its text after the closing quote): chosen
+        once per predicate and such suffix. A node's or class's value is made once per
+        predicate; a literal's text is read only as far as its value needs."""
         out: dict = {self.alias["@id"]: self._text_id(subject)}
         keyed: dict[str, list] = {}  # key -> json values
         langmaps: dict[str, dict[str, list]] = {}
-        containers: dict[str, str | None] = {}
         types: list[str] = []
         infos = self._text_info
-        for p in sorted(props) if len(props) > 1 else props:
-            objs = props[p]
-            if len(objs) > 1:
-                objs.sort()  # by N-Triples text, as node() sorts the terms
+        compact = self.compact
+        for p, objs in props.items():  # in the order node() sorts them (see the docstring)
             if p == _RDF_TYPE_TEXT:
                 types += [o for o in objs if o[0] != '"']
                 objs = [o for o in objs if o[0] == '"']
@@ -1104,47 +1107,37 @@ class JsonLdContext:
                     continue
             info = infos.get(p)
             if info is None:
-                terms, fallback = self.key_candidates(p[1:-1])
-                info = infos[p] = ([(t, self.terms[t]) for t in terms], fallback, {})
-            terms, fallback, done = info
+                info = infos[p] = self._text_plan(p)
+            terms, fallback, for_nodes, for_literals, done = info
             for o in objs:
-                hit = done.get(o)  # a node or class seen with this predicate before
-                if hit is not None:
-                    name, containers[name], value = hit
-                    vals = keyed.get(name)
-                    if vals is None:
-                        keyed[name] = [value]
-                    else:
-                        vals.append(value)
-                    continue
-                best, name, term = 0, fallback, None
-                if o[0] == '"':
-                    lex, dt, lang = _literal_parts(o)
-                    for t, definition in terms:
-                        fit = _fits_literal(definition, dt, lang)
-                        if fit > best:
-                            best, name, term = fit, t, definition
-                    if term is None:
-                        containers[name] = None
-                    else:
-                        containers[name] = term.container
-                        if term.container == "@language":
-                            langmap = langmaps.get(name)
-                            if langmap is None:
-                                langmap = langmaps[name] = {}
-                            langmap.setdefault(lang, []).append(lex)
-                            continue
-                    value = _literal_value(lex, dt, lang, term and term.type, self.compact)
+                if o[0] != '"':
+                    hit = done.get(o)  # a node or class seen with this predicate before
+                    if hit is None:
+                        hit = done[o] = (for_nodes[0], self._text_value(o, for_nodes[1]))
+                    name, value = hit  # the value is only ever read
                 else:
-                    for t, definition in terms:
-                        if definition.container == "@language":
-                            continue
-                        fit = 2 if definition.type in ("@id", "@vocab") else 1
-                        if fit > best:
-                            best, name, term = fit, t, definition
-                    containers[name] = term.container if term else None
-                    value = self._text_value(o, term.type if term else None)
-                    done[o] = (name, containers[name], value)  # the value is only ever read
+                    end = o.rfind('"')
+                    suffix = o[end + 1 :]
+                    plan = for_literals.get(suffix)
+                    if plan is None:
+                        lex, dt, lang = _literal_parts(o)
+                        plan = _literal_plan(terms, fallback, dt, lang)
+                        if "--" not in suffix:  # (a direction: not cached by suffix)
+                            for_literals[suffix] = plan
+                    name, container, typ, dt, lang = plan
+                    lex = o[1:end]
+                    if "\\" in lex:
+                        lex = _parse_term(o).value
+                    if container == "@language":
+                        langmap = langmaps.get(name)
+                        if langmap is None:
+                            langmap = langmaps[name] = {}
+                        langmap.setdefault(lang, []).append(lex)
+                        continue
+                    if typ is None and dt == _XSD_STRING:
+                        value = lex
+                    else:
+                        value = _literal_value(lex, dt, lang, typ, compact)
                 vals = keyed.get(name)
                 if vals is None:
                     keyed[name] = [value]
@@ -1157,8 +1150,8 @@ class JsonLdContext:
             out[self.alias["@type"]] = values[0] if len(values) == 1 else values
         names = [*keyed, *langmaps] if langmaps else list(keyed)
         if len(names) > 1:
-            label_first = self._label_first
-            names = sorted(set(names), key=lambda k: (k not in label_first, k))
+            names.sort(key=self._name_order)  # (a key is a term or a fallback, never both)
+        sets = self._set_terms
         for name in names:
             if name in langmaps:
                 out[name] = {
@@ -1169,13 +1162,36 @@ class JsonLdContext:
                 vals = keyed[name]
                 if len(vals) > 1:
                     vals.sort(key=_json_key)
-                single = len(vals) == 1 and containers.get(name) != "@set"
-                out[name] = vals[0] if single else vals
+                out[name] = vals[0] if len(vals) == 1 and name not in sets else vals
         return out
+
+    def _text_plan(self, predicate: str) -> tuple:
+        """For `text_node()`: the predicate's terms, the (key, type) its nodes
+        take (the term that fits best, as `node()` chooses), and empty caches for the plans
+        of its literals (by suffix) and for the values of its nodes (by text)."""
+        names, fallback = self.key_candidates(predicate[1:-1])
+        terms = [(t, self.terms[t]) for t in names]
+        best, name, term = 0, fallback, None
+        for t, definition in terms:
+            if definition.container == "@language":
+                continue  # holds literals only
+            fit = 2 if definition.type in ("@id", "@vocab") else 1
+            if fit > best:
+                best, name, term = fit, t, definition
+        for_nodes = (name, term.type if term else None)
+        return terms, fallback, for_nodes, {}, {}
 
     def _text_id(self, node: str) -> str:
         """`node_id()` of an IRI or blank node given in N-Triples text."""
-        return node if node[0] == "_" else self.compact(node[1:-1], vocab=False)
+        found = self._text_ids.get(node)
+        if found is None:
+            found = node if node[0] == "_" else self.compact(node[1:-1], vocab=False)
+            self._text_ids[node] = found
+        return found
+
+    def _name_order(self, name: str) -> tuple[bool, str]:
+        """The order of a node's keys: rdfs:label's first, then by name."""
+        return name not in self._label_first, name
 
     def _text_value(self, node: str, typ: str | None) -> object:
         """`value()` of an IRI or blank node given in N-Triples text."""
@@ -1325,6 +1341,19 @@ def _fits_literal(term: _Term, dt: str, lang: str | None) -> int:
     if term.type is None:
         return 2
     return 2 if not lang and dt == term.type else 1
+
+
+def _literal_plan(terms: list, fallback: str, dt: str, lang: str | None) -> tuple:
+    """(key, container, type, datatype, language) of a literal among a predicate's terms
+    (the first that fits best, as `JsonLdContext.node()` chooses)."""
+    best, found = 0, None
+    for t, definition in terms:
+        fit = _fits_literal(definition, dt, lang)
+        if fit > best:
+            best, found = fit, (t, definition)
+    if found is None:
+        return fallback, None, None, dt, lang
+    return found[0], found[1].container, found[1].type, dt, lang
 
 
 def _literal_value(
