@@ -1008,6 +1008,10 @@ class JsonLdContext:
         """Shortest safe form of `iri` as a value (@id values when vocab is False)."""
         cache = self._compact_vocab if vocab else self._compact_ids
         found = cache.get(iri)
+        if found is None and not vocab:
+            found = self._quick_id(iri)
+            if found is not None:
+                cache[iri] = found
         if found is None:
             candidates = list(self._by_iri.get(iri, ())) if vocab else []
             if vocab and self.vocab and iri.startswith(self.vocab):
@@ -1019,6 +1023,22 @@ class JsonLdContext:
                 raise KgExportError(f"JSON-LD cannot write <{iri}> safely with this context")
             cache[iri] = found
         return found
+
+    def _quick_id(self, iri: str) -> str | None:
+        """`compact(iri, vocab=False)` when its first candidate, the longest prefix, is
+        plainly safe (what `expand` would check, without making every candidate)."""
+        m = self._ns_part.match(iri) if self._ns_part is not None else None
+        if m is None:
+            return None
+        hits = self._prefix_hits.get(m.group())
+        if not hits:
+            return None  # (unknown part or no prefix: the general path)
+        n, prefix = hits[0]
+        suffix = iri[n:]
+        if ":" in prefix or prefix in ("_", "") or prefix[0] == "@" or suffix[:2] == "//":
+            return None
+        found = f"{prefix}:{suffix}"
+        return None if found in self._keywords else found
 
     def _prefixed(self, iri: str) -> list[str]:
         m = self._ns_part.match(iri) if self._ns_part is not None else None
@@ -1471,6 +1491,17 @@ def _dump(value: object, indent: str, append: Callable[[str], None]) -> None:
         raise _NotPlain
 
 
+def _node_text(node: dict, indent: str) -> str:
+    """`_dumps(node, indent)` of a node object (string keys, never empty), its string values
+    written in place."""
+    inner = indent + "  "
+    parts = [
+        f"{_encode(k)}: {_encode(v)}" if type(v) is str else f"{_encode(k)}: {_dumps(v, inner)}"
+        for k, v in node.items()
+    ]
+    return "{\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "}"
+
+
 class _NotPlain(Exception):
     """A value `_dumps` leaves to `json.dumps`."""
 
@@ -1491,7 +1522,7 @@ def _write_jsonld(source: _Source, selected: Sequence[str], ctx: JsonLdContext, 
 
     def finish(subject: str, by_graph: dict) -> None:
         for g, props in by_graph.items():
-            nodes[g].append(_dumps(node(subject, props), "        " if g else "    "))
+            nodes[g].append(_node_text(node(subject, props), "        " if g else "    "))
 
     # The N-Triples text of the terms is all a node needs (no terms are made): the tuples
     # come in sorted line order, each subject's together, each distinct.
