@@ -625,6 +625,9 @@ def rerun_export(args, sizes: list[str], workdir: Path, log) -> int:
         f"python benchmarks/run.py --export-only {args.export_only} --sizes {args.sizes} "
         f"--runs {args.runs} --export-formats {','.join(formats)}"
     )
+    earlier = saved["args"].get("export_rerun")
+    if earlier and set(formats) != set(EXPORT_FORMATS):  # the other rows are from that run
+        command = f"{earlier} ; then {command}"
     runs = args.runs
     for size in sizes:
         root = workdir / f"corpus-{size}"
