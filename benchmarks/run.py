@@ -591,14 +591,14 @@ def bench_large(root: Path, runs: int, serve_s: float, log) -> dict:
     return rows
 
 
-def bench_export(root: Path, runs: int, log) -> dict:
+def bench_export(root: Path, runs: int, log, formats=EXPORT_FORMATS) -> dict:
     """`kg export` in every format, each beside pyoxigraph's serialiser (paired, A B A B):
     whole processes writing a file, both reading the build's N-Quads."""
     rows: dict = {}
     nq = root / "build" / "dataset.nq"
     kg = [*_kg_cmd(), "--project", str(root)]
     with tempfile.TemporaryDirectory() as tmp:
-        for fmt in EXPORT_FORMATS:
+        for fmt in formats:
             mine, ref = _paired(
                 [*kg, "export", "--format", fmt, "-o", f"{tmp}/kg.out"],
                 [sys.executable, "-c", _PYOX_EXPORT, str(nq), fmt, f"{tmp}/ox.out"],
@@ -617,10 +617,17 @@ def rerun_export(args, sizes: list[str], workdir: Path, log) -> int:
     """Measure the `kg export` rows again on the corpora of --workdir; keep every other row."""
     saved = json.loads(args.export_only.read_text(encoding="utf-8"))
     by_size = {r["size"]: r for r in saved["results"]}
+    formats = [f for f in args.export_formats.split(",") if f]
+    unknown = set(formats) - set(EXPORT_FORMATS)
+    if unknown:
+        raise SystemExit(f"--export-formats: unknown {', '.join(sorted(unknown))}")
     command = (
         f"python benchmarks/run.py --export-only {args.export_only} --sizes {args.sizes} "
-        f"--runs {args.runs}"
+        f"--runs {args.runs} --export-formats {','.join(formats)}"
     )
+    earlier = saved["args"].get("export_rerun")
+    if earlier and set(formats) != set(EXPORT_FORMATS):  # the other rows are from that run
+        command = f"{earlier} ; then {command}"
     runs = args.runs
     for size in sizes:
         root = workdir / f"corpus-{size}"
@@ -628,14 +635,17 @@ def rerun_export(args, sizes: list[str], workdir: Path, log) -> int:
             raise SystemExit(f"no {size} results in {args.export_only} or no build in {root}")
         timed_process([*_kg_cmd(), "--project", str(root), "build"], 3600)
         large = by_size[size].setdefault("large", {})
-        fresh = bench_export(root, runs, log)
-        kept = {k: v for k, v in large.items() if not k.startswith("kg export")}
-        serve = {k: v for k, v in kept.items() if k.startswith("kg serve")}
-        by_size[size]["large"] = {
-            **{k: v for k, v in kept.items() if k not in serve},
-            **fresh,
-            **serve,
-        }
+        fresh = bench_export(root, runs, log, formats)
+        if set(fresh) <= set(large):  # rows measured before: replaced where they stand
+            by_size[size]["large"] = {k: fresh.get(k, v) for k, v in large.items()}
+        else:
+            kept = {k: v for k, v in large.items() if k not in fresh}
+            serve = {k: v for k, v in kept.items() if k.startswith("kg serve")}
+            by_size[size]["large"] = {
+                **{k: v for k, v in kept.items() if k not in serve},
+                **fresh,
+                **serve,
+            }
         saved["args"]["export_rerun"] = command
         args.__dict__.update(saved["args"])
         args.output.write_text(report(saved["results"], saved["seed"], saved["checks"], args))
@@ -1107,6 +1117,12 @@ def main(argv=None) -> int:
         metavar="RESULTS_JSON",
         help="measure only the `kg export` rows (every format beside pyoxigraph) on the "
         "corpora of --workdir and replace them in that earlier run's results",
+    )
+    p.add_argument(
+        "--export-formats",
+        default=",".join(EXPORT_FORMATS),
+        help="with --export-only: the formats to measure again (comma-separated; the other "
+        "rows are kept)",
     )
     p.add_argument(
         "--serve-seconds",

@@ -124,6 +124,7 @@ _XSD_STRING = ns.XSD + "string"
 _XSD_INTEGER = ns.XSD + "integer"
 _XSD_DECIMAL = ns.XSD + "decimal"
 _XSD_BOOLEAN = ns.XSD + "boolean"
+_RDF_LANG_STRING = ns.RDF + "langString"
 _INTEGER_TYPES = {
     ns.XSD + t
     for t in (
@@ -966,6 +967,9 @@ class JsonLdContext:
         # predicate -> ([(term name, _Term)], fallback key, {node: (key, container, value)})
         self._pred_info: dict = {}
         self._pred_text: dict = {}  # predicate -> str(predicate), its sort key
+        self._text_info: dict = {}  # as _pred_info, for text_node(), by predicate text
+        self._text_ids: dict[str, str] = {}  # N-Triples text -> node_id()
+        self._set_terms = {name for name, t in self.terms.items() if t.container == "@set"}
 
     def _bad(self, key: str, why: str):
         raise KgInputError(f"@context term '{key}': {why}", file=self.source)
@@ -1004,6 +1008,10 @@ class JsonLdContext:
         """Shortest safe form of `iri` as a value (@id values when vocab is False)."""
         cache = self._compact_vocab if vocab else self._compact_ids
         found = cache.get(iri)
+        if found is None and not vocab:
+            found = self._quick_id(iri)
+            if found is not None:
+                cache[iri] = found
         if found is None:
             candidates = list(self._by_iri.get(iri, ())) if vocab else []
             if vocab and self.vocab and iri.startswith(self.vocab):
@@ -1015,6 +1023,22 @@ class JsonLdContext:
                 raise KgExportError(f"JSON-LD cannot write <{iri}> safely with this context")
             cache[iri] = found
         return found
+
+    def _quick_id(self, iri: str) -> str | None:
+        """`compact(iri, vocab=False)` when its first candidate, the longest prefix, is
+        plainly safe (what `expand` would check, without making every candidate)."""
+        m = self._ns_part.match(iri) if self._ns_part is not None else None
+        if m is None:
+            return None
+        hits = self._prefix_hits.get(m.group())
+        if not hits:
+            return None  # (unknown part or no prefix: the general path)
+        n, prefix = hits[0]
+        suffix = iri[n:]
+        if ":" in prefix or prefix in ("_", "") or prefix[0] == "@" or suffix[:2] == "//":
+            return None
+        found = f"{prefix}:{suffix}"
+        return None if found in self._keywords else found
 
     def _prefixed(self, iri: str) -> list[str]:
         m = self._ns_part.match(iri) if self._ns_part is not None else None
@@ -1058,12 +1082,10 @@ class JsonLdContext:
     def _fits(self, term: _Term, value) -> int:
         """2: the term's coercion fits `value` exactly; 1: it can hold it as an explicit value
         or node object; 0: it cannot (a language map holds only language-tagged strings)."""
-        if term.container == "@language":
-            return 2 if isinstance(value, Literal) and value.language else 0
         if isinstance(value, Literal):
-            if term.type is None:
-                return 2
-            return 2 if not value.language and value.datatype.value == term.type else 1
+            return _fits_literal(term, value.datatype.value, value.language)
+        if term.container == "@language":
+            return 0
         return 2 if term.type in ("@id", "@vocab") else 1
 
     def value(self, obj, term: _Term | None, ref: object = None) -> object:
@@ -1080,23 +1102,124 @@ class JsonLdContext:
                     else self.compact(obj.value, vocab=True)
                 )
             return {self.alias["@id"]: self.node_id(obj)}
-        lex, dt, lang = obj.value, obj.datatype.value, obj.language
-        if lang:
-            return {"@value": lex, "@language": lang}
-        if typ not in (None, "@id", "@vocab") and dt == typ:
-            if dt in _INTEGER_TYPES and _CANON_INT.match(lex) and abs(int(lex)) < _MAX_SAFE:
-                return int(lex)  # a native number: the context's type gives it back
-            return lex
-        if typ is None:
-            if dt == _XSD_STRING:
-                return lex
-            if dt == _XSD_INTEGER and _CANON_INT.match(lex) and abs(int(lex)) < _MAX_SAFE:
-                return int(lex)
-            if dt == _XSD_BOOLEAN and lex in ("true", "false"):
-                return lex == "true"
-        if dt == _XSD_STRING:
-            return {"@value": lex}
-        return {"@value": lex, "@type": self.compact(dt, vocab=True)}
+        return _literal_value(obj.value, obj.datatype.value, obj.language, typ, self.compact)
+
+    def text_node(self, subject: str, props: dict[str, list[str]]) -> dict:
+        """`node()` of a subject and its objects in N-Triples text, for the compact form:
+        `props` maps each predicate's text to its objects' texts, both in sorted order (as
+        sorted N-Quads lines give them: a term's text never continues with the space that
+        ends it in the line, so line order is term order). The same dict as `node()` on the
+        terms. Which term takes a value depends only on the predicate and, for a
+        literal, on its datatype and language (its text after the closing quote): chosen
+        once per predicate and such suffix. A node's or class's value is made once per
+        predicate; a literal's text is read only as far as its value needs."""
+        out: dict = {self.alias["@id"]: self._text_id(subject)}
+        keyed: dict[str, list] = {}  # key -> json values
+        langmaps: dict[str, dict[str, list]] = {}
+        types: list[str] = []
+        infos = self._text_info
+        compact = self.compact
+        for p, objs in props.items():  # in the order node() sorts them (see the docstring)
+            if p == _RDF_TYPE_TEXT:
+                types += [o for o in objs if o[0] != '"']
+                objs = [o for o in objs if o[0] == '"']
+                if not objs:
+                    continue
+            info = infos.get(p)
+            if info is None:
+                info = infos[p] = self._text_plan(p)
+            terms, fallback, for_nodes, for_literals, done = info
+            for o in objs:
+                if o[0] != '"':
+                    hit = done.get(o)  # a node or class seen with this predicate before
+                    if hit is None:
+                        hit = done[o] = (for_nodes[0], self._text_value(o, for_nodes[1]))
+                    name, value = hit  # the value is only ever read
+                else:
+                    end = o.rfind('"')
+                    suffix = o[end + 1 :]
+                    plan = for_literals.get(suffix)
+                    if plan is None:
+                        lex, dt, lang = _literal_parts(o)
+                        plan = _literal_plan(terms, fallback, dt, lang)
+                        if "--" not in suffix:  # (a direction: not cached by suffix)
+                            for_literals[suffix] = plan
+                    name, container, typ, dt, lang = plan
+                    lex = o[1:end]
+                    if "\\" in lex:
+                        lex = _parse_term(o).value
+                    if container == "@language":
+                        langmap = langmaps.get(name)
+                        if langmap is None:
+                            langmap = langmaps[name] = {}
+                        langmap.setdefault(lang, []).append(lex)
+                        continue
+                    if typ is None and dt == _XSD_STRING:
+                        value = lex
+                    else:
+                        value = _literal_value(lex, dt, lang, typ, compact)
+                vals = keyed.get(name)
+                if vals is None:
+                    keyed[name] = [value]
+                else:
+                    vals.append(value)
+        if types:
+            values = [self._text_value(t, "@vocab") for t in types]
+            if len(values) > 1:
+                values.sort(key=_json_key)
+            out[self.alias["@type"]] = values[0] if len(values) == 1 else values
+        names = [*keyed, *langmaps] if langmaps else list(keyed)
+        if len(names) > 1:
+            names.sort(key=self._name_order)  # (a key is a term or a fallback, never both)
+        sets = self._set_terms
+        for name in names:
+            if name in langmaps:
+                out[name] = {
+                    lang: vals[0] if len(vals) == 1 else vals
+                    for lang, vals in sorted(langmaps[name].items())
+                }
+            else:
+                vals = keyed[name]
+                if len(vals) > 1:
+                    vals.sort(key=_json_key)
+                out[name] = vals[0] if len(vals) == 1 and name not in sets else vals
+        return out
+
+    def _text_plan(self, predicate: str) -> tuple:
+        """For `text_node()`: the predicate's terms, the (key, type) its nodes
+        take (the term that fits best, as `node()` chooses), and empty caches for the plans
+        of its literals (by suffix) and for the values of its nodes (by text)."""
+        names, fallback = self.key_candidates(predicate[1:-1])
+        terms = [(t, self.terms[t]) for t in names]
+        best, name, term = 0, fallback, None
+        for t, definition in terms:
+            if definition.container == "@language":
+                continue  # holds literals only
+            fit = 2 if definition.type in ("@id", "@vocab") else 1
+            if fit > best:
+                best, name, term = fit, t, definition
+        for_nodes = (name, term.type if term else None)
+        return terms, fallback, for_nodes, {}, {}
+
+    def _text_id(self, node: str) -> str:
+        """`node_id()` of an IRI or blank node given in N-Triples text."""
+        found = self._text_ids.get(node)
+        if found is None:
+            found = node if node[0] == "_" else self.compact(node[1:-1], vocab=False)
+            self._text_ids[node] = found
+        return found
+
+    def _name_order(self, name: str) -> tuple[bool, str]:
+        """The order of a node's keys: rdfs:label's first, then by name."""
+        return name not in self._label_first, name
+
+    def _text_value(self, node: str, typ: str | None) -> object:
+        """`value()` of an IRI or blank node given in N-Triples text."""
+        if typ == "@id":
+            return self._text_id(node)
+        if typ == "@vocab":
+            return node if node[0] == "_" else self.compact(node[1:-1], vocab=True)
+        return {self.alias["@id"]: self._text_id(node)}
 
     def node(self, subject, props: dict, ref: Callable | None = None) -> dict:
         """A node object: id, type, label, then the other keys sorted; values sorted."""
@@ -1231,6 +1354,50 @@ class JsonLdContext:
         return {"@context": self.raw, "@graph": out}
 
 
+def _fits_literal(term: _Term, dt: str, lang: str | None) -> int:
+    """`JsonLdContext._fits` for a literal of datatype `dt` and language `lang`."""
+    if term.container == "@language":
+        return 2 if lang else 0
+    if term.type is None:
+        return 2
+    return 2 if not lang and dt == term.type else 1
+
+
+def _literal_plan(terms: list, fallback: str, dt: str, lang: str | None) -> tuple:
+    """(key, container, type, datatype, language) of a literal among a predicate's terms
+    (the first that fits best, as `JsonLdContext.node()` chooses)."""
+    best, found = 0, None
+    for t, definition in terms:
+        fit = _fits_literal(definition, dt, lang)
+        if fit > best:
+            best, found = fit, (t, definition)
+    if found is None:
+        return fallback, None, None, dt, lang
+    return found[0], found[1].container, found[1].type, dt, lang
+
+
+def _literal_value(
+    lex: str, dt: str, lang: str | None, typ: str | None, compact: Callable
+) -> object:
+    """A literal's JSON-LD value under a term of type `typ` (None: no coercion)."""
+    if lang:
+        return {"@value": lex, "@language": lang}
+    if typ not in (None, "@id", "@vocab") and dt == typ:
+        if dt in _INTEGER_TYPES and _CANON_INT.match(lex) and abs(int(lex)) < _MAX_SAFE:
+            return int(lex)  # a native number: the context's type gives it back
+        return lex
+    if typ is None:
+        if dt == _XSD_STRING:
+            return lex
+        if dt == _XSD_INTEGER and _CANON_INT.match(lex) and abs(int(lex)) < _MAX_SAFE:
+            return int(lex)
+        if dt == _XSD_BOOLEAN and lex in ("true", "false"):
+            return lex == "true"
+    if dt == _XSD_STRING:
+        return {"@value": lex}
+    return {"@value": lex, "@type": compact(dt, vocab=True)}
+
+
 # Links whose targets the framed form nests inside the node that points to them.
 _NESTED = (
     ns.KG + "hasParticipation",
@@ -1238,6 +1405,23 @@ _NESTED = (
     ns.OA + "hasTarget",
     ns.OA + "hasSelector",
 )
+
+
+_RDF_TYPE_TEXT = f"<{_RDF_TYPE.value}>"
+
+
+def _literal_parts(text: str) -> tuple[str, str, str | None]:
+    """Lexical form, datatype IRI and language of a literal in N-Triples text."""
+    end = text.rfind('"')
+    lex, suffix = text[1:end], text[end + 1 :]
+    if "\\" in lex or "--" in suffix:  # escapes or a direction: the parser reads it
+        term = _parse_term(text)
+        return term.value, term.datatype.value, term.language
+    if not suffix:
+        return lex, _XSD_STRING, None
+    if suffix[0] == "@":
+        return lex, _RDF_LANG_STRING, suffix[1:]
+    return lex, suffix[3:-1], None
 
 
 def _json_key(value: object) -> str:
@@ -1307,6 +1491,17 @@ def _dump(value: object, indent: str, append: Callable[[str], None]) -> None:
         raise _NotPlain
 
 
+def _node_text(node: dict, indent: str) -> str:
+    """`_dumps(node, indent)` of a node object (string keys, never empty), its string values
+    written in place."""
+    inner = indent + "  "
+    parts = [
+        f"{_encode(k)}: {_encode(v)}" if type(v) is str else f"{_encode(k)}: {_dumps(v, inner)}"
+        for k, v in node.items()
+    ]
+    return "{\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "}"
+
+
 class _NotPlain(Exception):
     """A value `_dumps` leaves to `json.dumps`."""
 
@@ -1323,36 +1518,30 @@ def _write_jsonld(source: _Source, selected: Sequence[str], ctx: JsonLdContext, 
         for g in selected
         if g != DEFAULT_GRAPH
     }
-    node = ctx.node
+    node = ctx.text_node
 
-    def finish(subject, by_graph: dict) -> None:
+    def finish(subject: str, by_graph: dict) -> None:
         for g, props in by_graph.items():
-            nodes[g].append(_dumps(node(subject, props), "        " if g else "    "))
+            nodes[g].append(_node_text(node(subject, props), "        " if g else "    "))
 
+    # The N-Triples text of the terms is all a node needs (no terms are made): the tuples
+    # come in sorted line order, each subject's together, each distinct.
     current, by_graph = None, {}
-    last_graph = key = None
-    keep = False
-    for q in source.quads():
-        g = q.graph_name
-        if g != last_graph:
-            last_graph, key = g, _graph_key(q)
-            keep = key in chosen
-        if not keep:
+    for s, p, o, g in source.tuples():
+        if g not in chosen:
             continue
-        s = q.subject
         if s != current:
             if by_graph:
                 finish(current, by_graph)
             current, by_graph = s, {}
-        props = by_graph.get(key)
+        props = by_graph.get(g)
         if props is None:
-            props = by_graph[key] = {}
-        p = q.predicate
+            props = by_graph[g] = {}
         objs = props.get(p)
         if objs is None:
-            props[p] = {q.object}
+            props[p] = [o]
         else:
-            objs.add(q.object)
+            objs.append(o)
     if by_graph:
         finish(current, by_graph)
 

@@ -502,3 +502,23 @@ def test_hard_literals_survive_every_format(data, event, context):
         want = expected(data, {q.graph_name.value for q in data}, result.merged)
         for parser, got in parsed_back(result).items():
             assert got == want, f"{fmt} {frame or ''} read back by {parser}"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=quads)
+def test_nodes_made_from_n_triples_text_are_the_nodes_made_from_terms(data, context):
+    # The compact JSON-LD writer works on the text of sorted lines (text_node), the framed
+    # one on terms (node): the same node, key order and value order included.
+    ctx = ex.JsonLdContext(context)
+    by_text: dict = {}
+    for s, p, o, g in ex._QuadSource(data).tuples():
+        by_text.setdefault((g, s), {}).setdefault(p, []).append(o)
+    by_term: dict = {}
+    for q in data:
+        key = (ex._graph_key(q), str(q.subject))
+        by_term.setdefault(key, (q.subject, {}))[1].setdefault(q.predicate, set()).add(q.object)
+    assert by_text.keys() == by_term.keys()
+    for key, props in by_text.items():
+        subject, term_props = by_term[key]
+        from_text = json.dumps(ctx.text_node(key[1], props), ensure_ascii=False)
+        assert from_text == json.dumps(ctx.node(subject, term_props), ensure_ascii=False)
