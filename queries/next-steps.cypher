@@ -20,9 +20,13 @@ WITH item, status, min(kind.iri) AS kind_iri
 MATCH (kind:Resource {iri: kind_iri})
 OPTIONAL MATCH (announced_in)-[:announces]->(item)
 OPTIONAL MATCH (announced_in)-[:speaker|performedBy]->(announced_by)
-RETURN DISTINCT item, kind, status, item.date AS date,
-       item.relativeTime_en AS relative_time_en, announced_in, announced_by,
+RETURN DISTINCT item {.iri, .label_en, .label_zh} AS item,
+                kind {.iri, .label_en, .label_zh} AS kind,
+                status {.iri, .label_en, .label_zh} AS status, item.date AS date,
+       item.relativeTime_en AS relative_time_en,
+       announced_in {.iri, .label_en, .label_zh} AS announced_in,
+       announced_by {.iri, .label_en, .label_zh} AS announced_by,
        item.firstQuoteStart AS pos
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
-ORDER BY pos IS NOT NULL, pos, item.iri, announced_in IS NOT NULL, announced_in.iri,
-         announced_by IS NOT NULL, announced_by.iri
+ORDER BY pos IS NOT NULL, pos, item.iri, announced_in.iri IS NOT NULL, announced_in.iri,
+         announced_by.iri IS NOT NULL, announced_by.iri

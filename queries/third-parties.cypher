@@ -38,6 +38,7 @@ OPTIONAL MATCH (actor)-[:affiliatedWith*0..]->(affiliation)
 OPTIONAL MATCH (actor)-[:delegationOf]->(represented)
 WITH sides, actor, how, event, place, collect(affiliation) + collect(represented) AS belongs_to
 WHERE none(x IN belongs_to WHERE x IN sides)
-RETURN actor, how, event, place
+RETURN actor {.iri, .label_en, .label_zh} AS actor, how {.iri, .label_en, .label_zh} AS how,
+       event {.iri, .label_en, .label_zh} AS event, place {.iri, .label_en, .label_zh} AS place
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
-ORDER BY actor.iri, how.iri, event.iri, place IS NOT NULL, place.iri
+ORDER BY actor.iri, how.iri, event.iri, place.iri IS NOT NULL, place.iri

@@ -20,10 +20,13 @@ MATCH (kind:Resource {iri: kind_iri})
 OPTIONAL MATCH (event)-[:datePrecision]->(precision)
 OPTIONAL MATCH (event)-[:storyPhase]->(phase)
 OPTIONAL MATCH (event)-[:status]->(status)
-RETURN DISTINCT event.date AS date, precision, event, kind,
+RETURN DISTINCT event.date AS date, precision {.iri, .label_en, .label_zh} AS precision,
+                event {.iri, .label_en, .label_zh} AS event,
+                kind {.iri, .label_en, .label_zh} AS kind,
        coalesce(event.yearInferred, false) AS year_inferred,
        coalesce(event.monthInferred, false) AS month_inferred,
-       event.dateAsWritten_zh AS date_as_written, phase, status,
+       event.dateAsWritten_zh AS date_as_written, phase {.iri, .label_en, .label_zh} AS phase,
+       status {.iri, .label_en, .label_zh} AS status,
        CASE phase.id WHEN 'kg:background' THEN 1 WHEN 'kg:runUp' THEN 2
                      WHEN 'kg:duringTalks' THEN 3 WHEN 'kg:aftermath' THEN 4
                      WHEN 'kg:outlook' THEN 5 ELSE 6 END AS phase_rank,
