@@ -7,9 +7,11 @@
 MATCH (kind:Resource)-[:rdfs__subClassOf*0..]->(:Resource {id: 'kg:Event'})
 WHERE kind.id STARTS WITH 'kg:' AND kind.id <> 'kg:HappenedEvent'
 WITH DISTINCT kind
+// the background phase found once: an inline {id: …} in the NOT pattern is checked per item
+MATCH (background:Resource {id: 'kg:background'})
 MATCH (item)-[:rdf__type]->(kind), (item)-[:status]->(status)
 WHERE status.id IN ['kg:planned', 'kg:announced']
-  AND NOT (item)-[:storyPhase]->(:Resource {id: 'kg:background'})
+  AND NOT (item)-[:storyPhase]->(background)
 // the most specific kind: no other type of the item is narrower
 OPTIONAL MATCH (item)-[:rdf__type]->(narrower)-[:rdfs__subClassOf*1..]->(kind)
   WHERE narrower <> kind
