@@ -7,7 +7,8 @@
 // columns: actor how event place
 // the sides: states that take part in talks on a side or send a delegation (a few nodes,
 // found once)
-MATCH ()-[:onSide|delegationOf]->(side)
+// (states by the range of both properties: starting from them is 4× faster than from every node)
+MATCH (side:State)<-[:onSide|delegationOf]-()
 WITH collect(DISTINCT side) AS sides
 // events that shaped the talks: the talks themselves, their parts, the plans they replaced,
 // and whatever led to any of these
