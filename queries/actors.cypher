@@ -4,7 +4,8 @@
 //   affiliations or posts give several rows.
 // columns: actor kind affiliation title relation relative
 // the kinds of actor: kg: classes under kg:Actor
-MATCH (kind:Resource)-[:rdfs__subClassOf*0..]->(:Resource {id: 'kg:Actor'})
+// from the class down (its id is indexed), not from every node up
+MATCH (:Resource {id: 'kg:Actor'})<-[:rdfs__subClassOf*0..]-(kind)
 WHERE kind.id STARTS WITH 'kg:'
 WITH DISTINCT kind
 MATCH (actor:Actor)-[:rdf__type]->(kind)

@@ -4,7 +4,8 @@
 // columns: date precision event kind year_inferred month_inferred date_as_written phase status
 // the kinds of event first (a few classes): kg: classes under kg:Event (kg:HappenedEvent is
 // derived from the status by inference: a view, not a kind)
-MATCH (kind:Resource)-[:rdfs__subClassOf*0..]->(:Resource {id: 'kg:Event'})
+// from the class down (its id is indexed), not from every node up
+MATCH (:Resource {id: 'kg:Event'})<-[:rdfs__subClassOf*0..]-(kind)
 WHERE kind.id STARTS WITH 'kg:' AND kind.id <> 'kg:HappenedEvent'
 WITH DISTINCT kind
 MATCH (event)-[:rdf__type]->(kind)
