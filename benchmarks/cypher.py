@@ -464,7 +464,7 @@ def render(results: dict) -> str:
             f"### {size}: each question warm (Cypher / SPARQL twin)",
             "",
             "| question | rows | Cypher warm (wall; CPU; server) | SPARQL warm (wall; CPU) | "
-            "Cypher / SPARQL (wall; CPU) | Cypher under 100 ms |",
+            "Cypher / SPARQL (wall; CPU) | Cypher under 100 ms (wall; CPU) |",
             "|---|---:|---:|---:|---:|---|",
         ]
         warm = got.get("warm", {})
@@ -481,7 +481,8 @@ def render(results: dict) -> str:
                     ratio += f" (rows differ: {s['rows']})"
             else:
                 ratio, sp = "— (Cypher only)", "—"
-            ok = "yes" if c["warm_ms"] < 100 else "no"
+            # both: wall times here include waiting for the other tenants of a shared machine
+            ok = "; ".join("yes" if c[k] < 100 else "no" for k in ("warm_ms", "warm_cpu_ms"))
             server = f"; {_ms(c['server_ms'])}" if "server_ms" in c else ""
             lines.append(
                 f"| {name} | {c['rows']:,} | {_ms(c['warm_ms'])}; {_ms(c['warm_cpu_ms'])}"

@@ -259,22 +259,36 @@ def unknown_names(query: StoredQuery, schema: dict[str, list[str]]) -> list[str]
 
 
 class NodeLabeler:
-    """The label of a node, as kg.query.Labeler labels an IRI."""
+    """The label of a node, as kg.query.Labeler labels an IRI (remembered per IRI: an answer
+    names the same nodes many times)."""
 
     def __init__(self, lang: str = "en"):
         if lang not in LANGUAGES:
             raise KgQueryError(f"unknown language '{lang}' (use one of {', '.join(LANGUAGES)})")
         self.lang = lang
         self.others = [x for x in LANGUAGES if x != lang]
+        self._keys = [f"label_{x}" for x in [lang, *self.others]]
+        self._cache: dict[str, str] = {}
 
     def label(self, props: Mapping[str, object]) -> str:
-        for key in [f"label_{self.lang}"] + [f"label_{x}" for x in self.others]:
-            if key in props:
+        iri = props.get("iri")
+        if iri is not None and iri in self._cache:
+            return self._cache[iri]
+        found = self._label(props)
+        if iri is not None:
+            self._cache[iri] = found
+        return found
+
+    def _label(self, props: Mapping[str, object]) -> str:
+        # a node's short form has every key it was asked for, null when the node lacks it
+        for key in self._keys:
+            if props.get(key) is not None:
                 return _first(props[key])
         rest = [
             _first(v)
             for k, v in props.items()
-            if k == "label" or (k.startswith("label_") and not k.endswith("__datatype"))
+            if v is not None
+            and (k == "label" or (k.startswith("label_") and not k.endswith("__datatype")))
         ]
         if rest:
             return min(rest)
@@ -286,10 +300,28 @@ def _first(value) -> str:
 
 
 def to_cell(value, labeler: NodeLabeler) -> Cell:
-    from falkordb import Edge, Node, Path
-
+    # the commonest values first: answers have many thousands of cells
     if value is None:
         return Cell("", None, False)
+    if isinstance(value, str):
+        return Cell(value)
+    if isinstance(value, dict) and "iri" in value:
+        # a node's short form, `n {.iri, .label_en, .label_zh}`, as the stored questions return
+        # nodes: a whole node brings every property (quotes and all) to the client, which
+        # costs more than the query. FalkorDB gives a missing node as a map of nulls.
+        if value["iri"] is None:
+            return Cell("", None, False)
+        return Cell(labeler.label(value), value["iri"])
+    if isinstance(value, bool):
+        return Cell("true" if value else "false", value=value)
+    if isinstance(value, int | float):
+        return Cell(str(value), value=value)
+    if isinstance(value, list):
+        return Cell(", ".join(to_cell(v, labeler).text for v in value))
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return Cell(value.isoformat())
+    from falkordb import Edge, Node, Path
+
     if isinstance(value, Node):
         props = value.properties
         return Cell(labeler.label(props), props.get("iri"))
@@ -302,14 +334,6 @@ def to_cell(value, labeler: NodeLabeler) -> Cell:
                 parts.append(f"-[{value.get_edge(i - 1).relation}]-")
             parts.append(labeler.label(node.properties))
         return Cell(" ".join(parts))
-    if isinstance(value, bool):
-        return Cell("true" if value else "false", value=value)
-    if isinstance(value, int | float):
-        return Cell(str(value), value=value)
-    if isinstance(value, list):
-        return Cell(", ".join(to_cell(v, labeler).text for v in value))
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return Cell(value.isoformat())
     return Cell(str(value))
 
 

@@ -4,7 +4,8 @@
 //   affiliations or posts give several rows.
 // columns: actor kind affiliation title relation relative
 // the kinds of actor: kg: classes under kg:Actor
-MATCH (kind:Resource)-[:rdfs__subClassOf*0..]->(:Resource {id: 'kg:Actor'})
+// from the class down (its id is indexed), not from every node up
+MATCH (:Resource {id: 'kg:Actor'})<-[:rdfs__subClassOf*0..]-(kind)
 WHERE kind.id STARTS WITH 'kg:'
 WITH DISTINCT kind
 MATCH (actor:Actor)-[:rdf__type]->(kind)
@@ -27,7 +28,12 @@ OPTIONAL MATCH (actor)-[tie]->(relative)
 WITH actor, kind, affiliation, title, relative, type(tie) AS tie_type
 OPTIONAL MATCH (relation:Resource {relationshipType: tie_type})
                  -[:rdfs__subPropertyOf*1..]->(:Resource {id: 'schema:relatedTo'})
-RETURN DISTINCT actor, kind, affiliation, title, relation, relative
+RETURN DISTINCT actor {.iri, .label_en, .label_zh} AS actor,
+                kind {.iri, .label_en, .label_zh} AS kind,
+                affiliation {.iri, .label_en, .label_zh} AS affiliation,
+                title {.iri, .label_en, .label_zh} AS title,
+                relation {.iri, .label_en, .label_zh} AS relation,
+                relative {.iri, .label_en, .label_zh} AS relative
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
-ORDER BY kind.iri, actor.iri, affiliation IS NOT NULL, affiliation.iri, title IS NOT NULL,
-         title.iri, relation IS NOT NULL, relation.iri, relative IS NOT NULL, relative.iri
+ORDER BY kind.iri, actor.iri, affiliation.iri IS NOT NULL, affiliation.iri, title.iri IS NOT NULL,
+         title.iri, relation.iri IS NOT NULL, relation.iri, relative.iri IS NOT NULL, relative.iri

@@ -5,7 +5,8 @@
 // columns: event kind date precision relative_time_en actor target
 // the kinds of event: kg: classes under kg:Event (kg:HappenedEvent is derived from the status
 // by inference: a view, not a kind)
-MATCH (kind:Resource)-[:rdfs__subClassOf*0..]->(:Resource {id: 'kg:Event'})
+// from the class down (its id is indexed), not from every node up
+MATCH (:Resource {id: 'kg:Event'})<-[:rdfs__subClassOf*0..]-(kind)
 WHERE kind.id STARTS WITH 'kg:' AND kind.id <> 'kg:HappenedEvent'
 WITH DISTINCT kind
 MATCH (event)-[:rdf__type]->(kind),
@@ -23,9 +24,12 @@ MATCH (kind:Resource {iri: kind_iri})
 OPTIONAL MATCH (event)-[:datePrecision]->(precision)
 OPTIONAL MATCH (event)-[:performedBy|speaker|hasParticipant]->(actor)
 OPTIONAL MATCH (event)-[:target]->(target)
-RETURN DISTINCT event, kind, event.date AS date, precision,
-       event.relativeTime_en AS relative_time_en, actor, target,
+RETURN DISTINCT event {.iri, .label_en, .label_zh} AS event,
+                kind {.iri, .label_en, .label_zh} AS kind, event.date AS date,
+                precision {.iri, .label_en, .label_zh} AS precision,
+       event.relativeTime_en AS relative_time_en, actor {.iri, .label_en, .label_zh} AS actor,
+       target {.iri, .label_en, .label_zh} AS target,
        event.firstQuoteStart AS pos
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
-ORDER BY date IS NULL, date, pos IS NOT NULL, pos, event.iri, actor IS NOT NULL, actor.iri,
-         target IS NOT NULL, target.iri
+ORDER BY date IS NULL, date, pos IS NOT NULL, pos, event.iri, actor.iri IS NOT NULL, actor.iri,
+         target.iri IS NOT NULL, target.iri

@@ -13,6 +13,8 @@ WITH shortestPath((a)-[:affiliatedWith|heldBy|addressedTo|hasParticipation|parti
   respondsTo|ledTo|sonInLawOf*..8]->(b)) AS chain
 WITH chain WHERE chain IS NOT NULL
 UNWIND range(0, length(chain) - 1) AS step
-WITH step, nodes(chain)[step] AS node, relationships(chain)[step] AS r, nodes(chain)[step + 1] AS next
-RETURN step, node, type(r) AS relation, next
+WITH step, nodes(chain)[step] AS node, relationships(chain)[step] AS r,
+nodes(chain)[step + 1] AS next
+RETURN step, node {.iri, .label_en, .label_zh} AS node, type(r) AS relation,
+       next {.iri, .label_en, .label_zh} AS next
 ORDER BY step

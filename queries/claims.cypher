@@ -9,7 +9,12 @@ OPTIONAL MATCH (claim)-[:attributedTo]->(source)
 OPTIONAL MATCH (source)-[:publisher]->(publisher)
 // the states of the actors the claim is about
 OPTIONAL MATCH (claim)-[:aboutActor]->()-[:affiliatedWith*0..]->(side:State)
-RETURN DISTINCT claim, kind, side, source, publisher, claim.statedText_zh AS quote_zh,
+RETURN DISTINCT claim {.iri, .label_en, .label_zh} AS claim,
+                kind {.iri, .label_en, .label_zh} AS kind,
+                side {.iri, .label_en, .label_zh} AS side,
+                source {.iri, .label_en, .label_zh} AS source,
+                publisher {.iri, .label_en, .label_zh} AS publisher,
+                claim.statedText_zh AS quote_zh,
        claim.englishRendering_en AS english, claim.firstQuoteStart AS pos
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
-ORDER BY pos IS NOT NULL, pos, claim.iri, side IS NOT NULL, side.iri
+ORDER BY pos IS NOT NULL, pos, claim.iri, side.iri IS NOT NULL, side.iri

@@ -43,6 +43,14 @@ WITH source, demand, demand_pos, demand_issue, stance, holder, via_type, stance_
           THEN 'kg:ConditionalOffer' ELSE 'kg:Position' END AS kind_id
 MATCH (via:Resource {relationshipType: via_type}), (kind:Resource {id: kind_id})
 OPTIONAL MATCH (stance)-[:firmness]->(firmness)
-RETURN DISTINCT demand, demand_issue, stance, kind, holder, via, stance_issue, firmness, source,
+RETURN DISTINCT demand {.iri, .label_en, .label_zh} AS demand,
+                demand_issue {.iri, .label_en, .label_zh} AS demand_issue,
+                stance {.iri, .label_en, .label_zh} AS stance,
+                kind {.iri, .label_en, .label_zh} AS kind,
+                holder {.iri, .label_en, .label_zh} AS holder,
+                via {.iri, .label_en, .label_zh} AS via,
+                stance_issue {.iri, .label_en, .label_zh} AS stance_issue,
+                firmness {.iri, .label_en, .label_zh} AS firmness,
+                source {.iri, .label_en, .label_zh} AS source,
        demand_pos, stance_pos
 ORDER BY source.iri, demand_pos, demand.iri, stance_pos, stance.iri, via.iri, stance_issue.iri

@@ -5,5 +5,6 @@
 // columns: quote start end article
 MATCH (:Resource {iri: $node})-[:hasEvidence]->(a:Annotation)
 OPTIONAL MATCH (a)-[:oa__hasTarget]->()-[:oa__hasSource]->(article)
-RETURN DISTINCT a.quote AS quote, a.start AS start, a.end AS end, article
-ORDER BY start, end, article IS NOT NULL, article.iri
+RETURN DISTINCT a.quote AS quote, a.start AS start, a.end AS end,
+                article {.iri, .label_en, .label_zh} AS article
+ORDER BY start, end, article.iri IS NOT NULL, article.iri

@@ -18,8 +18,15 @@ OPTIONAL MATCH (position)-[:statedIn]->(stated_in)
 OPTIONAL MATCH (position)-[:statedIn]->()-[:speaker|performedBy]->(stated_by)
   WHERE stated_by <> holder
 OPTIONAL MATCH (position)-[:storyPhase]->(phase)
-RETURN DISTINCT position, kind, holder, stated_by, issue, firmness, stated_in, phase,
+RETURN DISTINCT position {.iri, .label_en, .label_zh} AS position,
+                kind {.iri, .label_en, .label_zh} AS kind,
+                holder {.iri, .label_en, .label_zh} AS holder,
+                stated_by {.iri, .label_en, .label_zh} AS stated_by,
+                issue {.iri, .label_en, .label_zh} AS issue,
+                firmness {.iri, .label_en, .label_zh} AS firmness,
+                stated_in {.iri, .label_en, .label_zh} AS stated_in,
+                phase {.iri, .label_en, .label_zh} AS phase,
        position.firstQuoteStart AS pos
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
-ORDER BY pos IS NOT NULL, pos, position.iri, issue IS NOT NULL, issue.iri,
-         stated_by IS NOT NULL, stated_by.iri
+ORDER BY pos IS NOT NULL, pos, position.iri, issue.iri IS NOT NULL, issue.iri,
+         stated_by.iri IS NOT NULL, stated_by.iri

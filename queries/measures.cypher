@@ -22,10 +22,17 @@ OPTIONAL MATCH (measure)-[:valueQualifier]->(rate_qualifier)
 OPTIONAL MATCH (measure)-[:target]->(target)
 OPTIONAL MATCH (target)-[:memberKind]->(target_kind)
 OPTIONAL MATCH (target)-[:countQualifier]->(count_qualifier)
-RETURN DISTINCT measure, kind, by, imposed_through, ordered_by, measure.date AS date, status,
-       target, target_kind, target.memberCount AS count, count_qualifier,
-       measure.rate AS rate, rate_qualifier, measure.tariffBasis_en AS tariff_basis_en,
+RETURN DISTINCT measure {.iri, .label_en, .label_zh} AS measure,
+                kind {.iri, .label_en, .label_zh} AS kind, by {.iri, .label_en, .label_zh} AS by,
+                imposed_through {.iri, .label_en, .label_zh} AS imposed_through,
+                ordered_by {.iri, .label_en, .label_zh} AS ordered_by, measure.date AS date,
+                status {.iri, .label_en, .label_zh} AS status,
+       target {.iri, .label_en, .label_zh} AS target,
+       target_kind {.iri, .label_en, .label_zh} AS target_kind, target.memberCount AS count,
+       count_qualifier {.iri, .label_en, .label_zh} AS count_qualifier,
+       measure.rate AS rate, rate_qualifier {.iri, .label_en, .label_zh} AS rate_qualifier,
+       measure.tariffBasis_en AS tariff_basis_en,
        measure.purpose_en AS purpose_en
 // SPARQL sorts unbound values first (last when descending); Cypher does the opposite
 ORDER BY date IS NOT NULL, date, measure.iri, count IS NULL, count DESC,
-         target IS NOT NULL, target.iri
+         target.iri IS NOT NULL, target.iri

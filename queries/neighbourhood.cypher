@@ -10,5 +10,6 @@ WITH n, r, m, CASE WHEN startNode(r) = n THEN 'out' ELSE 'in' END AS direction
 OPTIONAL MATCH (m)-[:hasEvidence]->(a:Annotation)
 WITH direction, r, m, a ORDER BY a.start
 WITH direction, type(r) AS relation, m AS neighbour, r.asserted AS asserted, collect(a)[0] AS first
-RETURN direction, relation, neighbour, asserted, first.quote AS quote, first.start AS start
+RETURN direction, relation, neighbour {.iri, .label_en, .label_zh} AS neighbour, asserted,
+       first.quote AS quote, first.start AS start
 ORDER BY direction DESC, relation, neighbour.iri

@@ -6,9 +6,11 @@
 MATCH (statement:PublicStatement)
 OPTIONAL MATCH (statement)-[:speaker]->(speaker)
 OPTIONAL MATCH (statement)-[:after]->(after)
-RETURN DISTINCT speaker, statement, statement.date AS date,
-       statement.relativeTime_en AS relative_time_en, after, statement.statedText_zh AS quote_zh,
+RETURN DISTINCT speaker {.iri, .label_en, .label_zh} AS speaker,
+                statement {.iri, .label_en, .label_zh} AS statement, statement.date AS date,
+       statement.relativeTime_en AS relative_time_en, after {.iri, .label_en, .label_zh} AS after,
+       statement.statedText_zh AS quote_zh,
        statement.englishRendering_en AS english, statement.directQuote AS direct_quote,
        statement.firstQuoteStart AS pos
-ORDER BY pos IS NOT NULL, pos, statement.iri, speaker IS NOT NULL, speaker.iri,
-         after IS NOT NULL, after.iri
+ORDER BY pos IS NOT NULL, pos, statement.iri, speaker.iri IS NOT NULL, speaker.iri,
+         after.iri IS NOT NULL, after.iri

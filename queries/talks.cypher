@@ -8,13 +8,17 @@ OPTIONAL MATCH (talks)-[:datePrecision]->(precision)
 OPTIONAL MATCH (talks)-[:location]->(location)
 OPTIONAL MATCH (talks)-[:format]->(format)
 OPTIONAL MATCH (talks)-[:durationQualifier]->(duration_qualifier)
-RETURN DISTINCT talks, status, talks.date AS date, precision,
+RETURN DISTINCT talks {.iri, .label_en, .label_zh} AS talks,
+                status {.iri, .label_en, .label_zh} AS status, talks.date AS date,
+                precision {.iri, .label_en, .label_zh} AS precision,
        // false when the date is printed in full; empty for talks without a date
        CASE WHEN talks.date IS NULL THEN null ELSE coalesce(talks.yearInferred, false) END
          AS year_inferred,
        talks.dateAsWritten_zh AS date_as_written, talks.relativeTime_en AS relative_time_en,
-       location, format, talks.duration AS duration, duration_qualifier,
+       location {.iri, .label_en, .label_zh} AS location,
+       format {.iri, .label_en, .label_zh} AS format, talks.duration AS duration,
+       duration_qualifier {.iri, .label_en, .label_zh} AS duration_qualifier,
        talks.agreementReached AS agreement_reached, talks.outcome_en AS outcome_en
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
-ORDER BY date IS NULL, date, status IS NOT NULL, status.iri, talks.iri,
-         format IS NOT NULL, format.iri
+ORDER BY date IS NULL, date, status.iri IS NOT NULL, status.iri, talks.iri,
+         format.iri IS NOT NULL, format.iri

@@ -10,7 +10,8 @@ WITH tension, min(e.start) AS start_1, max(e.start) AS start_2
 MATCH (tension)-[:hasEvidence]->(e1:Annotation {start: start_1})
 MATCH (tension)-[:hasEvidence]->(e2:Annotation {start: start_2})
 MATCH (tension)-[:tensionAbout]->(about)
-RETURN tension, about, e1.quote AS quote_1, e2.quote AS quote_2,
+RETURN tension {.iri, .label_en, .label_zh} AS tension, about {.iri, .label_en, .label_zh} AS about,
+       e1.quote AS quote_1, e2.quote AS quote_2,
        tension.explanation_en AS explanation_en, start_1, about.firstQuoteStart AS about_pos
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
 ORDER BY start_1, tension.iri, about_pos IS NOT NULL, about_pos, about.iri

@@ -10,6 +10,10 @@ OPTIONAL MATCH (package)-[:includesDemand]->(demand)
 OPTIONAL MATCH (demand)-[:statedIn]->(stated_in)
 OPTIONAL MATCH (demand)-[:storyPhase]->(phase)
 // SPARQL sorts a demand without a position first; Cypher puts nulls last unless told
-RETURN DISTINCT demand, issue, demand.slogan_zh AS slogan_zh, package, stated_in, phase,
+RETURN DISTINCT demand {.iri, .label_en, .label_zh} AS demand,
+                issue {.iri, .label_en, .label_zh} AS issue, demand.slogan_zh AS slogan_zh,
+                package {.iri, .label_en, .label_zh} AS package,
+                stated_in {.iri, .label_en, .label_zh} AS stated_in,
+                phase {.iri, .label_en, .label_zh} AS phase,
        demand.firstQuoteStart AS pos
-ORDER BY pos IS NOT NULL, pos, demand.iri, issue IS NOT NULL, issue.iri
+ORDER BY pos IS NOT NULL, pos, demand.iri, issue.iri IS NOT NULL, issue.iri

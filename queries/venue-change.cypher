@@ -30,13 +30,15 @@ CALL {
 CALL {
   WITH step
   MATCH (step)-[:performedBy|speaker]->(value), (aspect:Resource {id: 'kg:performedBy'})
-  RETURN aspect, 1 AS aspect_rank, value, value.iri AS value_key
+  RETURN aspect, 1 AS aspect_rank, value {.iri, .label_en, .label_zh} AS value,
+         value.iri AS value_key
   UNION
   // a participant, under its role
   WITH step
   MATCH (step)-[:hasParticipation]->(participation)-[:role]->(aspect),
         (participation)-[:participant]->(value)
-  RETURN aspect, 5 AS aspect_rank, value, value.iri AS value_key
+  RETURN aspect, 5 AS aspect_rank, value {.iri, .label_en, .label_zh} AS value,
+         value.iri AS value_key
   UNION
   // the relations that tell the episode (a step that took place needs no status)
   WITH step
@@ -48,7 +50,8 @@ CALL {
         ledTo: 21} AS ranks
   WHERE type(r) IN keys(ranks) AND NOT (type(r) = 'status' AND value.id = 'kg:happened')
   MATCH (aspect:Resource {relationshipType: type(r)})
-  RETURN aspect, ranks[type(r)] AS aspect_rank, value, value.iri AS value_key
+  RETURN aspect, ranks[type(r)] AS aspect_rank, value {.iri, .label_en, .label_zh} AS value,
+         value.iri AS value_key
   UNION
   // the date, and the words: in Chinese as the source gives them, and in English
   WITH step
@@ -58,7 +61,10 @@ CALL {
   MATCH (aspect:Resource {id: fact[0]})
   RETURN aspect, fact[1] AS aspect_rank, fact[2] AS value, fact[2] AS value_key
 }
-RETURN DISTINCT proposal, step, aspect, value, step_rank, step.firstQuoteStart AS step_pos,
+RETURN DISTINCT proposal {.iri, .label_en, .label_zh} AS proposal,
+                step {.iri, .label_en, .label_zh} AS step,
+                aspect {.iri, .label_en, .label_zh} AS aspect, value, step_rank,
+                step.firstQuoteStart AS step_pos,
                 aspect_rank, value_key
 // SPARQL sorts unbound values first; Cypher puts nulls last unless told
 ORDER BY proposal.iri, step_rank, step_pos IS NOT NULL, step_pos, step.iri, aspect_rank,
