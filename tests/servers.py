@@ -6,6 +6,7 @@ Everything binds 127.0.0.1 on a free port and is stopped by the test that starte
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -51,6 +52,27 @@ def port_closed(port: int) -> bool:
 def kg_command() -> list[str]:
     script = Path(sys.executable).with_name("kg")
     return [str(script)] if script.exists() else [sys.executable, "-m", "kg"]
+
+
+def run_cli(
+    *args: str, cwd=None, timeout: float = 120, env=None, **kw
+) -> subprocess.CompletedProcess:
+    """`kg ARGS` as a user runs it: text out, the environment plus `env`."""
+    return subprocess.run(
+        [*kg_command(), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
+        **kw,
+    )
+
+
+def assert_no_traceback(r: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
 
 
 def copy_built(built_root: Path, dst: Path) -> Path:

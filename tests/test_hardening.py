@@ -25,6 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, Quad, Store, Variable
 from servers import HOST, Oxigraph, copy_built, free_port, kg_command
+from servers import assert_no_traceback as _no_traceback
+from servers import run_cli as _kg
 from test_load import FakeStore
 
 from kg import cache
@@ -56,23 +58,6 @@ def _rq(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _kg(*args: str, cwd=None, timeout: float = 120, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*kg_command(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=timeout,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
-    )
-
-
-def _no_traceback(r: subprocess.CompletedProcess) -> None:
-    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
 
 
 @pytest.fixture

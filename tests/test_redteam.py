@@ -7,8 +7,6 @@ request must never reach.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import threading
 import time
 import urllib.parse
@@ -16,30 +14,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from servers import HOST, copy_built, free_port, kg_command
+from servers import HOST, copy_built, free_port
+from servers import assert_no_traceback as _no_traceback
+from servers import run_cli as _kg
 from test_serve import start_serve
 
 from kg.project import locate
 from kg.sparql_scan import dataset_clauses, service_calls
 
 SHARED = "https://w3id.org/oman-talks/graph/shared"
-
-
-def _kg(*args: str, cwd=None, timeout: float = 120, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*kg_command(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=timeout,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
-    )
-
-
-def _no_traceback(r: subprocess.CompletedProcess) -> None:
-    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
 
 
 class Target:

@@ -11,28 +11,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from servers import assert_no_traceback as _no_traceback
 from servers import kg_command
+from servers import run_cli as _kg
 
 ARTICLE = "data/articles/000_mini.ttl"
 SOURCE = "data/sources/000_mini.txt"
 RDFS = "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
-
-
-def _kg(*args: str, timeout: float = 60, env=None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*kg_command(), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=timeout,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
-        **kw,
-    )
-
-
-def _no_traceback(r: subprocess.CompletedProcess) -> None:
-    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
 
 
 # --- finding 3: blank nodes cannot make the build hang or crash -----------------------------------

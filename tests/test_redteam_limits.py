@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from servers import HOST, copy_built, free_port, kg_command, port_closed
+from servers import run_cli as _kg
 from test_redteam import _request
 from test_serve import start_serve
 
@@ -23,18 +24,6 @@ from kg import serve as kserve
 # A sort over a cross join of the whole graph: memory grows by hundreds of MB a second.
 SORT = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
 SPARQL = {"Content-Type": "application/sparql-query"}
-
-
-def _kg(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*kg_command(), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=timeout,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
 
 
 def _children(pid: int) -> list[int]:

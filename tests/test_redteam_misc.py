@@ -3,27 +3,12 @@ stored query, proxy framing, raw control characters in notes, updates in a query
 
 from __future__ import annotations
 
-import os
-import subprocess
-
-from servers import HOST, copy_built, kg_command
+from servers import HOST, copy_built
+from servers import run_cli as _kg
 from test_redteam_limits import _raw
 from test_serve import start_serve
 
 from kg.store import Credentials
-
-
-def _kg(*args: str, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*kg_command(), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=120,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
-    )
-
 
 BROKEN = "# question: broken\n# param: x\nSELECT * WHERE { ?s ?p ?o }\n"
 
