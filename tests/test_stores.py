@@ -62,7 +62,7 @@ VIRTUOSO_KNOWN = {
     name: ("paths", PATHS)
     for name in (
         "actors", "background", "claims", "conditional-offers", "conflicts", "iran-positions",
-        "measures", "next-steps", "participants", "statements", "tensions", "third-parties",
+        "measures", "next-steps", "statements", "tensions", "third-parties",
         "timeline", "us-demands", "venue-change",
     )
 } | {"talks": ("duration", "xsd:duration stored as seconds")}  # fmt: skip
