@@ -1171,18 +1171,7 @@ class JsonLdContext:
         names = [*keyed, *langmaps] if langmaps else list(keyed)
         if len(names) > 1:
             names.sort(key=self._name_order)  # (a key is a term or a fallback, never both)
-        sets = self._set_terms
-        for name in names:
-            if name in langmaps:
-                out[name] = {
-                    lang: vals[0] if len(vals) == 1 else vals
-                    for lang, vals in sorted(langmaps[name].items())
-                }
-            else:
-                vals = keyed[name]
-                if len(vals) > 1:
-                    vals.sort(key=_json_key)
-                out[name] = vals[0] if len(vals) == 1 and name not in sets else vals
+        _put_values(out, names, keyed, langmaps, self._set_terms)
         return out
 
     def _text_plan(self, predicate: str) -> tuple:
@@ -1286,18 +1275,8 @@ class JsonLdContext:
         if len(names) > 1:
             label_first = self._label_first
             names = sorted(set(names), key=lambda k: (k not in label_first, k))
-        for name in names:
-            if name in langmaps:
-                out[name] = {
-                    lang: vals[0] if len(vals) == 1 else vals
-                    for lang, vals in sorted(langmaps[name].items())
-                }
-            else:
-                vals = keyed[name]
-                if len(vals) > 1:
-                    vals.sort(key=_json_key)
-                single = len(vals) == 1 and containers.get(name) != "@set"
-                out[name] = vals[0] if single else vals
+        sets = {name for name, container in containers.items() if container == "@set"}
+        _put_values(out, names, keyed, langmaps, sets)
         return out
 
     def _pred_sort_key(self, predicate) -> str:
@@ -1431,6 +1410,22 @@ def _json_key(value: object) -> str:
     if type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
         return "{" + ", ".join(f"{_encode(k)}: {_encode(v)}" for k, v in value.items()) + "}"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _put_values(out: dict, names: list, keyed: dict, langmaps: dict, sets) -> None:
+    """A node's values under their keys, in `names` order: a language map per language-keyed
+    name; one value bare unless its term is an @set container; several sorted."""
+    for name in names:
+        if name in langmaps:
+            out[name] = {
+                lang: vals[0] if len(vals) == 1 else vals
+                for lang, vals in sorted(langmaps[name].items())
+            }
+        else:
+            vals = keyed[name]
+            if len(vals) > 1:
+                vals.sort(key=_json_key)
+            out[name] = vals[0] if len(vals) == 1 and name not in sets else vals
 
 
 def _dumps(doc: object, indent: str = "") -> str:
