@@ -32,6 +32,7 @@ from kg.query import (
     expand_iri,
     parse_header,
     printable,
+    refuse_outside,
 )
 
 SUFFIX = ".cypher"
@@ -89,6 +90,8 @@ def list_queries(project: Project) -> list[StoredQuery]:
     """Every stored Cypher question of the project (queries/*.cypher), sorted by name."""
     folder = project.queries_dir
     paths = sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+    for p in paths:
+        refuse_outside(project, p)  # kg serve's page shows their text
     return [_load(p, p.stem, project.rel(p)) for p in paths]
 
 
@@ -101,6 +104,7 @@ def find_query(project: Project, name_or_file: str) -> StoredQuery:
         raise KgQueryError(f"query file not found: {name_or_file}")
     path = project.queries_dir / f"{name_or_file}{SUFFIX}"
     if path.is_file():
+        refuse_outside(project, path)
         return _load(path, name_or_file, project.rel(path))
     names = [q.name for q in list_queries(project)]
     close = difflib.get_close_matches(name_or_file, names, n=3, cutoff=0.5)

@@ -164,7 +164,7 @@ def list_queries(
     queries = []
     for p in paths:
         try:
-            _check_inside(project, p)
+            refuse_outside(project, p)
             queries.append(_load_query(p, p.stem, project.rel(p)))
         except KgQueryError as e:
             if broken is None:
@@ -173,7 +173,7 @@ def list_queries(
     return queries
 
 
-def _check_inside(project: Project, path: Path) -> None:
+def refuse_outside(project: Project, path: Path) -> None:
     """A stored query that links outside the project is refused (its text would be embedded
     in kg serve's page, whatever it is)."""
     from kg.errors import KgInputError
@@ -194,7 +194,7 @@ def find_query(project: Project, name_or_file: str) -> StoredQuery:
         raise KgQueryError(f"query file not found: {name_or_file}")
     path = project.queries_dir / f"{name_or_file}.rq"
     if path.is_file():
-        _check_inside(project, path)
+        refuse_outside(project, path)
         return _load_query(path, name_or_file, project.rel(path))
     folder = project.queries_dir
     names = sorted(p.stem for p in folder.glob("*.rq")) if folder.is_dir() else []

@@ -80,12 +80,15 @@ def test_a_source_linked_to_proc_environ_is_refused(mini_copy):
     assert not (mini_copy.build_dir / "dataset.nq").exists()
 
 
-@pytest.mark.parametrize("rel", ["data/shared/outside.ttl", "queries/outside.rq"])
+@pytest.mark.parametrize(
+    "rel", ["data/shared/outside.ttl", "queries/outside.rq", "queries/outside.cypher"]
+)
 def test_data_and_queries_linked_out_of_the_project_are_refused(mini_copy, tmp_path, rel):
     outside = tmp_path / "elsewhere.txt"
     outside.write_text("# question: x\nSELECT * WHERE { ?s ?p ?o }\n")
     (mini_copy.root / rel).symlink_to(outside)
-    verb = ["query", "--list"] if rel.endswith(".rq") else ["build"]
+    verbs = {".rq": ["query", "--list"], ".cypher": ["cypher", "--list"]}
+    verb = verbs.get(Path(rel).suffix, ["build"])
     r = _kg(*verb, "--project", str(mini_copy.root))
     assert r.returncode == 2 and rel in r.stderr and "outside the project" in r.stderr, r.stderr
 
