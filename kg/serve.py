@@ -65,7 +65,8 @@ PAGES_DIR = "serve"  # build/serve/queries.html
 READY_WITHIN_S = 10.0
 LOAD_WITHIN_S = 600.0  # posting the build to the child (2-3 s at a million triples)
 INTERNAL_HOST = "127.0.0.1"  # where the Oxigraph server listens, behind the proxy
-PROXY_CHUNK = 64 * 1024  # bodies pass through the proxy in pieces of at most this
+PROXY_CHUNK = 64 * 1024  # request bodies pass through the proxy in pieces of at most this
+PROXY_READ = 256 * 1024  # answers are read from Oxigraph in pieces of at most this
 PROXY_LINE = 8 * 1024  # longest chunk-size line of a chunked request body
 PROXY_IDLE_S = 120  # an idle keep-alive connection to the proxy is closed after this
 PAGES_IDLE_S = 30  # the same for the stored-queries page
@@ -735,6 +736,83 @@ class _RemotePayloadCut:
         return data[:keep] + b" (the remote answer is not shown)\n", True
 
 
+class _ChunkDecoder:
+    """The data of a chunked HTTP body (RFC 9112 7.1), decoded as the bytes come. Oxigraph sends
+    results in chunks of about 1 KB: decoded one by one through http.client (a read, a re-chunk
+    and a send per chunk) they cost the proxy 10-15 ms per MB, more than many queries take; here
+    one pass over each piece read joins their data into one. Malformed framing raises
+    ValueError."""
+
+    def __init__(self):
+        self._line = b""  # a size, CRLF or trailer line not complete yet
+        self._left = 0  # data bytes of the current chunk still to come
+        self._after_data = False  # the next line is the (empty) one that ends a chunk's data
+        self._trailers = False  # the last chunk came: trailer lines until an empty one
+        self.done = False
+
+    def feed(self, raw: bytes) -> bytes:
+        out = []
+        pos, end = 0, len(raw)
+        while pos < end and not self.done:
+            if self._left:
+                take = min(self._left, end - pos)
+                out.append(raw[pos : pos + take])
+                pos += take
+                self._left -= take
+                self._after_data = not self._left
+                continue
+            eol = raw.find(b"\n", pos)
+            if eol < 0:
+                self._line += raw[pos:]
+                if len(self._line) > PROXY_LINE:
+                    raise ValueError("a chunk-size line of the answer is too long")
+                break
+            line, self._line, pos = self._line + raw[pos:eol], b"", eol + 1
+            if self._after_data or self._trailers:
+                if line.strip(b"\r"):
+                    if self._after_data:
+                        raise ValueError("a chunk of the answer is longer than its size says")
+                    continue  # a trailer field: dropped
+                self._after_data = False
+                self.done = self._trailers
+                continue
+            try:
+                size = _chunk_size(line)
+            except _BadRequest as e:
+                raise ValueError(str(e)) from None
+            if size:
+                self._left = size
+            else:
+                self._trailers = True
+        return b"".join(out)
+
+
+class _AnswerBody:
+    """The body of Oxigraph's answer, read straight from its socket in pieces of up to
+    PROXY_READ bytes: chunked (decoded), of a Content-Length, or until the connection closes."""
+
+    def __init__(self, answer: http.client.HTTPResponse):
+        self._fp = answer.fp  # the buffered socket, positioned after the head
+        self._chunks = _ChunkDecoder() if answer.chunked else None
+        self._left = None if answer.chunked else answer.length  # None: until closed
+
+    def read(self) -> tuple[bytes, bool]:
+        """(the next data, whether the body has ended). An answer cut short raises
+        http.client.IncompleteRead."""
+        want = PROXY_READ if self._left is None else min(PROXY_READ, self._left)
+        raw = self._fp.read1(want) if want else b""
+        if self._chunks is not None:
+            if not raw:
+                raise http.client.IncompleteRead(b"")
+            return self._chunks.feed(raw), self._chunks.done
+        if self._left is None:
+            return raw, not raw
+        if want and not raw:
+            raise http.client.IncompleteRead(b"", self._left)
+        self._left -= len(raw)
+        return raw, not self._left
+
+
 class _Deadline(Exception):
     """The request's time limit passed."""
 
@@ -942,11 +1020,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 return
             reframe = answer.chunked or answer.length is None
             scan = _RemotePayloadCut() if self.policy.allow_service else None
-            while True:
+            body = _AnswerBody(answer)
+            done = False
+            while not done:
                 with self._io(up, deadline, _UpstreamGone):
-                    data = answer.read1(PROXY_CHUNK)
+                    data, done = body.read()
                 if not data:
-                    break
+                    continue
                 if scan is not None:
                     data, cut = scan.feed(data)
                     if cut:  # the answer is broken anyway: end it where the quote begins
