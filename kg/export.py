@@ -258,13 +258,16 @@ class Export:
         names = [graph_short_name(g) for g in self.graphs]
         if len(names) == 1:
             return f"{self.label} has no named graphs: wrote graph {names[0]} without its name"
+        if len(names) > NOTE_GRAPHS:  # a corpus has hundreds: a line, not a screenful
+            names = [*names[: NOTE_GRAPHS - 1], f"… {len(names) - NOTE_GRAPHS + 1} more"]
         return (
-            f"{self.label} has no named graphs: merged {len(names)} graphs into one "
+            f"{self.label} has no named graphs: merged {len(self.graphs)} graphs into one "
             f"({', '.join(names) or 'none selected'})"
         )
 
 
 FRAMES = ("events",)
+NOTE_GRAPHS = 8  # graphs named in the note of a merging export, at most
 
 
 def export(

@@ -141,6 +141,13 @@ def test_merged_formats_name_the_graphs_they_merged(seed, fmt):
     )
 
 
+def test_the_merge_note_stays_one_line_for_many_graphs():
+    graphs = tuple(f"https://w3id.org/oman-talks/graph/article/a{i:03}" for i in range(540))
+    note = ex.Export(None, "turtle", graphs, merged=True).note
+    assert note.startswith("Turtle has no named graphs: merged 540 graphs into one (article/a000, ")
+    assert note.endswith(", article/a006, … 533 more)") and len(note) < 200
+
+
 def test_the_merge_is_said_on_stderr(built, run_kg):
     done = run_kg("export", "--format", "ttl", "--graph", "shared", cwd=built.project.root)
     assert done.returncode == 0, done.stderr
