@@ -23,7 +23,7 @@ import socket
 import urllib.parse
 from dataclasses import dataclass, field
 
-from kg.sparql_scan import dataset_clauses, service_calls
+from kg.sparql_scan import remote_parts
 
 MAX_QUERY_BYTES = 1024 * 1024  # a query (or form) body longer than this is refused (413)
 SPARQL_QUERY = "application/sparql-query"
@@ -129,7 +129,7 @@ class Policy:
     # -- what they may ask
 
     def check_query(self, query: str) -> None:
-        calls = service_calls(query)
+        calls, clauses = remote_parts(query)
         if calls and not self.allow_service:
             what = "; ".join(str(c) for c in calls[:3])
             raise Refusal(
@@ -137,7 +137,7 @@ class Policy:
                 f"SERVICE is refused: the query calls a remote SPARQL service ({what}); "
                 "start kg serve with --allow-service to allow it",
             )
-        froms = [c for c in dataset_clauses(query) if c.keyword == "FROM"]
+        froms = [c for c in clauses if c.keyword == "FROM"]
         if froms:
             raise Refusal(
                 400,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # One token at a time, in the order the grammar disambiguates them.
 _TOKEN = re.compile(
@@ -31,8 +32,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: kg serve reads every query it passes on, token by token
     kind: str  # iri, var, word (a keyword, number or bare name), pname, string, other
     text: str
     line: int
@@ -75,7 +75,26 @@ def _after(toks: list[Token], i: int) -> str:
 
 def service_calls(text: str) -> list[Remote]:
     """Every SERVICE (and LOAD, an update that fetches a URL) the text holds."""
+    return _service_calls(list(tokens(text)))
+
+
+def dataset_clauses(text: str) -> list[Remote]:
+    """The FROM and FROM NAMED clauses of the text."""
+    return _dataset_clauses(list(tokens(text)))
+
+
+def remote_parts(text: str) -> tuple[list[Remote], list[Remote]]:
+    """service_calls(text) and dataset_clauses(text), from one reading of the text."""
+    # A keyword's upper case is part of the text's (str.upper maps character by character):
+    # without these words anywhere, there is nothing to find, and no need to read the tokens.
+    upper = text.upper()
+    if "SERVICE" not in upper and "LOAD" not in upper and "FROM" not in upper:
+        return [], []
     toks = list(tokens(text))
+    return _service_calls(toks), _dataset_clauses(toks)
+
+
+def _service_calls(toks: list[Token]) -> list[Remote]:
     return [
         Remote(t.text.upper(), _after(toks, i), t.line)
         for i, t in enumerate(toks)
@@ -83,9 +102,7 @@ def service_calls(text: str) -> list[Remote]:
     ]
 
 
-def dataset_clauses(text: str) -> list[Remote]:
-    """The FROM and FROM NAMED clauses of the text."""
-    toks = list(tokens(text))
+def _dataset_clauses(toks: list[Token]) -> list[Remote]:
     found = []
     for i, t in enumerate(toks):
         if t.kind == "word" and t.text.upper() == "FROM":

@@ -20,7 +20,7 @@ from servers import run_cli as _kg
 from test_serve import start_serve
 
 from kg.project import locate
-from kg.sparql_scan import dataset_clauses, service_calls
+from kg.sparql_scan import dataset_clauses, remote_parts, service_calls
 
 SHARED = "https://w3id.org/oman-talks/graph/shared"
 
@@ -103,6 +103,26 @@ def test_from_clauses_are_told_apart_from_from_named():
         ("FROM", "<http://g>"),
         ("FROM NAMED", "<http://h>"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { ?s ?p ?o }",
+        "select * from <http://g> where { ?s ?p ?o }",
+        "SELECT * WHERE { sErViCe <http://a/> { ?s ?p ?o } }",
+        "SELECT * WHERE { \u017fERVICE <http://a/> { ?s ?p ?o } }",  # long s: upper() is S
+        "LOAD <http://a/> INTO GRAPH <http://g>",
+        *[
+            p.read_text(encoding="utf-8")
+            for p in sorted((Path(__file__).parent.parent / "queries").glob("*.rq"))
+        ],
+    ],
+)
+def test_the_quick_look_of_kg_serve_finds_what_the_full_reading_finds(text):
+    """kg serve reads the tokens only when the text holds one of the words (the stored
+    queries' comments often do): the answer must be the same as reading every token."""
+    assert remote_parts(text) == (service_calls(text), dataset_clauses(text))
 
 
 # --- finding 9 (and 11, the "unsendable" traceback): kg query sends nothing unless allowed --------
