@@ -279,7 +279,7 @@ def build(
     progress = progress if progress is not None else Progress.quiet()
     # One build at a time per project: a second `kg build` waits, then reuses what the first
     # wrote if the sources did not change meanwhile.
-    with cache.build_lock(project) as waited:
+    with cache.build_lock(project, reason) as waited:
         if waited and not force:
             manifest = cache.read_manifest(project)
             if cache.check_fresh(project, manifest).fresh:

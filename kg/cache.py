@@ -237,8 +237,10 @@ LOCK = ".lock"
 
 
 @contextlib.contextmanager
-def build_lock(project: Project):
+def build_lock(project: Project, why: str | None = None):
     """Hold build/.lock exclusively; yields True when another build held it and we waited.
+    `why` the build is needed is said if the lock cannot be created (a read-only project
+    whose sources changed: the user should know which change asks for a rebuild).
 
     An OS lock (flock) is released by the kernel when its holder dies, so a killed build
     never leaves the project locked.
@@ -249,7 +251,10 @@ def build_lock(project: Project):
         project.build_dir.mkdir(parents=True, exist_ok=True)
         handle = open(project.build_dir / LOCK, "a+b")  # noqa: SIM115 (held across the yield)
     except OSError as e:
-        raise KgProjectError(f"cannot create {project.build_dir / LOCK}: {e.strerror}") from None
+        cannot = f"cannot create {project.build_dir / LOCK}: {e.strerror}"
+        if why:
+            cannot = f"the build must be made again ({why}), but {cannot}"
+        raise KgProjectError(cannot) from None
     with handle:
         waited = False
         try:

@@ -140,3 +140,31 @@ def test_a_build_while_serving_changes_nothing_served_until_the_next_serve(built
     assert code == 0 and "Oxigraph stopped" in out, out
     leftovers = [p.name for p in (project / "build").iterdir() if p.name.startswith(".oxigraph")]
     assert not leftovers and not (project / "build" / "oxigraph").exists()
+
+
+def test_a_read_only_project_whose_sources_changed_says_which_change_asks_for_a_build(
+    built, tmp_path, run_kg
+):
+    """A read-only command on a read-only project must rebuild first when a source changed:
+    it cannot, and says so — which file changed and why it cannot write — with exit code 2,
+    leaving the project as it was."""
+    project = copy_built(built.project.root, tmp_path / "project")
+    assert run_kg("build", cwd=project).returncode == 0
+    with (project / "data" / "shared" / "actors.ttl").open("a", encoding="utf-8") as f:
+        f.write("\n# a change\n")
+    before = {p: p.stat().st_mtime_ns for p in project.rglob("*")}
+    try:
+        done = subprocess.run(
+            _read_only_command(project, [*kg_command(), "query", "talks"]),
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+    finally:
+        _restore_modes(project)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert "data/shared/actors.ttl changed" in done.stderr, done.stderr
+    assert "build/.lock" in done.stderr
+    assert {p: p.stat().st_mtime_ns for p in project.rglob("*")} == before
