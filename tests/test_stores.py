@@ -61,7 +61,7 @@ PATHS = "property paths lose rows (virtuoso-opensource #704, #929)"
 VIRTUOSO_KNOWN = {
     name: ("paths", PATHS)
     for name in (
-        "conflicts", "third-parties", "venue-change",
+        "conflicts", "third-parties",
     )
 } | {"talks": ("duration", "xsd:duration stored as seconds")}  # fmt: skip
 # Comunica 4.2.0, not 4.3.0-4.5.0: from 4.3.0 on, a join with a subquery holding `*` and `+`
