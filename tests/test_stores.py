@@ -61,7 +61,7 @@ PATHS = "property paths lose rows (virtuoso-opensource #704, #929)"
 VIRTUOSO_KNOWN = {
     name: ("paths", PATHS)
     for name in (
-        "conflicts", "third-parties",
+        "conflicts",
     )
 } | {"talks": ("duration", "xsd:duration stored as seconds")}  # fmt: skip
 # Comunica 4.2.0, not 4.3.0-4.5.0: from 4.3.0 on, a join with a subquery holding `*` and `+`
@@ -76,7 +76,7 @@ VIRTUOSO_KNOWN = {
 COMUNICA_KNOWN = {
     name: ("order", "ORDER BY not followed on this query (same rows)")
     for name in (
-        "background", "conflicts", "participants", "third-parties", "timeline", "venue-change",
+        "background", "conflicts", "participants", "timeline", "venue-change",
     )
 }  # fmt: skip
 
