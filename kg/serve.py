@@ -751,6 +751,8 @@ class _ChunkDecoder:
         self.done = False
 
     def feed(self, raw: bytes) -> bytes:
+        if self._line:  # the start of a line the last piece ended in
+            raw, self._line = self._line + raw, b""
         out = []
         pos, end = 0, len(raw)
         while pos < end and not self.done:
@@ -761,13 +763,17 @@ class _ChunkDecoder:
                 self._left -= take
                 self._after_data = not self._left
                 continue
+            if self._after_data and raw.startswith(b"\r\n", pos):  # the usual end of a chunk
+                pos += 2
+                self._after_data = False
+                continue
             eol = raw.find(b"\n", pos)
             if eol < 0:
-                self._line += raw[pos:]
-                if len(self._line) > PROXY_LINE:
+                if end - pos > PROXY_LINE:
                     raise ValueError("a chunk-size line of the answer is too long")
+                self._line = raw[pos:]
                 break
-            line, self._line, pos = self._line + raw[pos:eol], b"", eol + 1
+            line, pos = raw[pos:eol], eol + 1
             if self._after_data or self._trailers:
                 if line.strip(b"\r"):
                     if self._after_data:
@@ -834,12 +840,15 @@ class _BadRequest(Exception):
     """The request cannot be read as HTTP (a malformed chunk size)."""
 
 
+_CHUNK_SIZE = re.compile(rb"\s*([0-9A-Fa-f]{1,15})\s*(?:;.*)?", re.DOTALL)
+
+
 def _chunk_size(line: bytes) -> int:
     """The size a chunk-size line gives (RFC 9112 7.1: hex digits, then extensions)."""
-    digits = line.split(b";")[0].strip()
-    if not digits or len(digits) > 15 or not all(c in b"0123456789abcdefABCDEF" for c in digits):
-        raise _BadRequest(f"bad chunk size {digits[:20]!r}")
-    return int(digits, 16)
+    m = _CHUNK_SIZE.fullmatch(line)
+    if m is None:
+        raise _BadRequest(f"bad chunk size {line.split(b';')[0].strip()[:20]!r}")
+    return int(m.group(1), 16)
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):
