@@ -318,9 +318,8 @@ def corpus(workdir: Path, size: str, log) -> Path:
     synth = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(synth)
     root = workdir / f"corpus-{size}"
-    if not (root / "data").is_dir():
-        log(f"[{size}] generating {synth.SIZES[size]} articles")
-        synth.generate(root, synth.SIZES[size], seed=1)
+    if synth.prepare(root, synth.SIZES[size], seed=1):
+        log(f"[{size}] generated {synth.SIZES[size]} articles")
     log(f"[{size}] building (if needed)")
     subprocess.run([*_kg(), "--project", str(root), "build"], check=True, capture_output=True)
     return root

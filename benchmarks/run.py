@@ -34,7 +34,6 @@ import os
 import platform
 import resource
 import select
-import shutil
 import signal
 import statistics
 import subprocess
@@ -433,9 +432,8 @@ def _kg_cmd() -> list[str]:
 def bench_size(size: str, workdir: Path, runs: int, ref_runs: int, limit: float,
                query_limit: float, build_limit: float, log) -> dict:  # fmt: skip
     root = workdir / f"corpus-{size}"
-    if not (root / "data").is_dir():
-        log(f"[{size}] generating {synth.SIZES[size]} articles")
-        synth.generate(root, synth.SIZES[size], seed=1)
+    if synth.prepare(root, synth.SIZES[size], seed=1):
+        log(f"[{size}] generated {synth.SIZES[size]} articles")
     log(f"[{size}] building once")
     first = timed_process([*_kg_cmd(), "--project", str(root), "build"], 3600)
     if "error" in first:
@@ -633,6 +631,7 @@ def rerun_export(args, sizes: list[str], workdir: Path, log) -> int:
         root = workdir / f"corpus-{size}"
         if size not in by_size or not (root / "build").is_dir():
             raise SystemExit(f"no {size} results in {args.export_only} or no build in {root}")
+        synth.refresh(root, ("ontology", "queries"))  # today's, not those of the first run
         timed_process([*_kg_cmd(), "--project", str(root), "build"], 3600)
         large = by_size[size].setdefault("large", {})
         fresh = bench_export(root, runs, log, formats)
@@ -723,9 +722,8 @@ def rerun_large(args, sizes: list[str], workdir: Path, log) -> int:
     by_size = {r["size"]: r for r in saved["results"]}
     for size in sizes:
         root = workdir / f"corpus-{size}"
-        if not (root / "data").is_dir():
-            log(f"[{size}] generating {synth.SIZES[size]} articles")
-            synth.generate(root, synth.SIZES[size], seed=1)
+        if synth.prepare(root, synth.SIZES[size], seed=1):
+            log(f"[{size}] generated {synth.SIZES[size]} articles")
         if size not in by_size:
             raise SystemExit(f"{args.large_only} has no {size} results to add rows to")
         by_size[size]["large"] = bench_large(root, args.runs, args.serve_seconds, log)
@@ -746,10 +744,8 @@ def rerun_large(args, sizes: list[str], workdir: Path, log) -> int:
 def bench_seed(workdir: Path, runs: int, log) -> dict:
     """On the shipped project: cold `kg query us-demands`, `kg build` with nothing changed."""
     root = workdir / "seed"
-    if not root.is_dir():
-        root.mkdir(parents=True)
-        for part in ("ontology", "data", "queries"):
-            shutil.copytree(REPO / part, root / part)
+    root.mkdir(parents=True, exist_ok=True)
+    synth.refresh(root, ("ontology", "data", "queries"))  # the project as it is today
     timed_process([*_kg_cmd(), "--project", str(root), "build"], 600)
     kg = [str(Path(sys.executable).with_name("kg"))]
     if not Path(kg[0]).exists():
@@ -1056,8 +1052,7 @@ def rerun_queries(args, sizes: list[str], workdir: Path, log) -> int:
         if not (root / "build" / "dataset.nq").is_file():
             raise SystemExit(f"{root}: no built corpus (run the whole benchmark with --workdir)")
         # the repository's queries as they are now (they are what changed since that run)
-        shutil.rmtree(root / "queries")
-        shutil.copytree(REPO / "queries", root / "queries")
+        synth.refresh(root, ("queries",))
         fresh: dict = {}
         for engine, n in (("kg", args.runs), ("reference", r.get("ref_runs", 1))):
             got = run_worker("queries", engine, root, n, args.query_limit, timeout=7200)

@@ -594,6 +594,27 @@ def generate(out: Path, articles: int, seed: int = 1, *, repo: Path = REPO) -> P
     return out
 
 
+def prepare(out: Path, articles: int, seed: int = 1, *, repo: Path = REPO) -> bool:
+    """The corpus at `out`: generated when absent (True), else kept, with its copies of the
+    repository's ontology/ and queries/ replaced by today's. A corpus kept from an earlier run
+    would otherwise measure the queries and ontology of then (`kg build` rebuilds when the
+    ontology changed)."""
+    out = Path(out)
+    if not (out / "data").is_dir():
+        generate(out, articles, seed, repo=repo)
+        return True
+    refresh(out, ("ontology", "queries"), repo=repo)
+    return False
+
+
+def refresh(out: Path, parts, *, repo: Path = REPO) -> None:
+    """Replace the folders `parts` of the project at `out` with the repository's."""
+    for part in parts:
+        if (out / part).exists():
+            shutil.rmtree(out / part)
+        shutil.copytree(repo / part, out / part)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, help="number of articles")

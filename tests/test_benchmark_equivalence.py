@@ -51,6 +51,22 @@ def project_graphs(request, synth_root, tmp_path_factory, copy_project):
     return asserted, shapes
 
 
+def test_a_kept_corpus_gets_todays_queries_and_ontology(synth, tmp_path):
+    """The benchmark reuses corpora between runs: their copies of queries/ and ontology/ must
+    be today's (a kept corpus once timed a stored query as it was before its rewrite)."""
+    root = tmp_path / "corpus"
+    assert synth.prepare(root, 1, seed=3, repo=ROOT) is True
+    articles = sorted((root / "data" / "articles").iterdir())
+    (root / "queries" / "us-demands.rq").write_text("# an old version\n", encoding="utf-8")
+    (root / "queries" / "gone.rq").write_text("# a query removed since\n", encoding="utf-8")
+    assert synth.prepare(root, 1, seed=3, repo=ROOT) is False
+    assert sorted((root / "data" / "articles").iterdir()) == articles
+    for part in ("queries", "ontology"):
+        shipped = {p.name: p.read_bytes() for p in (ROOT / part).iterdir() if p.is_file()}
+        kept = {p.name: p.read_bytes() for p in (root / part).iterdir() if p.is_file()}
+        assert kept == shipped, part
+
+
 def test_synthetic_corpus_builds_and_conforms_without_any_result(synth_root):
     result = build(locate(synth_root))
     assert result.conforms
