@@ -395,6 +395,22 @@ class _Source:
         """The quads, those of each subject together, subjects sorted by N-Triples form."""
         raise NotImplementedError
 
+    def line_pieces(self) -> Iterator[bytes]:
+        """The distinct N-Quads lines, sorted, UTF-8, in pieces that each end with a line."""
+        raise NotImplementedError
+
+    def parse_line(self, line: bytes) -> tuple[bytes, bytes, bytes, str]:
+        """(subject, predicate, object) of an N-Quads line in N-Triples form and its graph
+        key, read by the N-Quads parser (for lines a quick split cannot take)."""
+        (q,) = parse(line, format=RdfFormat.N_QUADS, lenient=True)
+        g = _graph_key(q)
+        if g not in self.graphs:
+            raise KgExportError(
+                f"the build's N-Quads hold graph {g or '(default)'} that its manifest does "
+                "not list: run `kg build --force`"
+            )
+        return str(q.subject).encode(), str(q.predicate).encode(), str(q.object).encode(), g
+
     def nquads(self, graphs: set[str]) -> Iterator[str | bytes] | None:
         """Sorted N-Quads of `graphs` in pieces, if the source has them ready (else None)."""
         return None
@@ -425,6 +441,11 @@ class _QuadSource(_Source):
     def quads(self) -> Iterator[Quad]:
         yield from sorted(set(self._quads), key=lambda q: str(q.subject))
 
+    def line_pieces(self) -> Iterator[bytes]:
+        lines = {f"{q.subject} {q.predicate} {q.object}{_graph_token(_graph_key(q))} .\n"
+                 for q in self._quads}  # fmt: skip
+        yield "".join(sorted(lines)).encode("utf-8")
+
 
 _CHUNK = 1 << 23  # bytes of N-Quads decoded at a time
 
@@ -439,14 +460,19 @@ class BuildNQuads(_Source):
         self.graphs = sorted(graphs)
         self._known = set(self.graphs)
 
-    def pieces(self) -> Iterator[str]:
-        """The N-Quads decoded a few megabytes at a time, each piece ending with a line."""
+    def line_pieces(self) -> Iterator[bytes]:
+        """The N-Quads a few megabytes at a time, each piece ending with a line."""
         data, start, n = self.data, 0, len(self.data)
         while start < n:
             end = data.find(b"\n", min(start + _CHUNK, n) - 1)
             end = n if end < 0 else end + 1
-            yield data[start:end].decode("utf-8")
+            yield data[start:end]
             start = end
+
+    def pieces(self) -> Iterator[str]:
+        """The N-Quads decoded a few megabytes at a time, each piece ending with a line."""
+        for piece in self.line_pieces():
+            yield piece.decode("utf-8")
 
     def tuples(self) -> Iterator[tuple[str, str, str, str]]:
         known = self._known
@@ -471,14 +497,8 @@ class BuildNQuads(_Source):
 
     def _parsed(self, line: str) -> tuple[str, str, str, str]:
         """A line the quick split cannot take, read by the N-Quads parser."""
-        (q,) = parse(line.encode("utf-8"), format=RdfFormat.N_QUADS, lenient=True)
-        g = _graph_key(q)
-        if g not in self._known:
-            raise KgExportError(
-                f"the build's N-Quads hold graph {g or '(default)'} that its manifest does "
-                "not list: run `kg build --force`"
-            )
-        return str(q.subject), str(q.predicate), str(q.object), g
+        s, p, o, g = self.parse_line(line.encode("utf-8"))
+        return s.decode(), p.decode(), o.decode(), g
 
     def quads(self) -> Iterator[Quad]:
         return parse(self.data, format=RdfFormat.N_QUADS, lenient=True)
@@ -558,58 +578,65 @@ def _write_ntriples(source: _Source, selected: Sequence[str], header, sink: _Sin
 # --------------------------------------------------------------------------------------------
 
 # A local name that needs no escaping in Turtle (a safe subset of PN_LOCAL).
-_PN_LOCAL = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?$")
+_PN_LOCAL = re.compile(rb"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?")
 # Turtle's string escapes. pyoxigraph's N-Triples uses exactly these but for U+FFFE and U+FFFF,
 # which it escapes too (a test checks), so the Turtle writer copies quoted strings from the
 # build's lines as they are, unless one holds `\uFFFE` or `\uFFFF`.
 _TTL_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r",
                 ord("\t"): "\\t", ord("\b"): "\\b", ord("\f"): "\\f"}  # fmt: skip
 _TTL_ESCAPES.update({c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if c not in _TTL_ESCAPES})
+# Typed literals Turtle writes bare, by datatype (N-Triples bytes -> lexical form pattern).
 _BARE = {
-    _XSD_INTEGER: re.compile(r"^[+-]?[0-9]+$"),
-    _XSD_DECIMAL: re.compile(r"^[+-]?[0-9]*\.[0-9]+$"),
-    _XSD_BOOLEAN: re.compile(r"^(?:true|false)$"),
+    _XSD_INTEGER.encode(): re.compile(rb"[+-]?[0-9]+"),
+    _XSD_DECIMAL.encode(): re.compile(rb"[+-]?[0-9]*\.[0-9]+"),
+    _XSD_BOOLEAN.encode(): re.compile(rb"true|false"),
 }
+_BARE_TEXT = {dt.decode(): pattern for dt, pattern in _BARE.items()}
 
 
 # Every prefix ends in one of these characters, so the prefixes of an IRI are those of its
 # part up to the last of them.
 _PREFIX_PART = re.compile(
-    f"(?s).*[{re.escape(''.join(sorted({base[-1] for _, base in PREFIXES})))}]"
+    f"(?s).*[{re.escape(''.join(sorted({base[-1] for _, base in PREFIXES})))}]".encode()
 )
 
 
 class _TurtleTerms:
-    """Writes IRIs in Turtle, prefixed where a known prefix fits; remembers prefixes used."""
+    """Writes IRIs (UTF-8) in Turtle, prefixed where a known prefix fits; remembers the
+    prefixes used."""
 
     def __init__(self) -> None:
         self.used: set[str] = set()
-        self._cache: dict[str, str] = {}  # IRI -> its written form
-        self._by_part: dict[str, list[tuple[str, str]]] = {}
+        self._cache: dict[bytes, bytes] = {}  # IRI -> its written form
+        self._by_part: dict[bytes, list[tuple[str, bytes]]] = {}
+        self._prefixes = [(p, base.encode()) for p, base in PREFIXES]
 
-    def iri(self, iri: str) -> str:
+    def iri(self, iri: bytes) -> bytes:
         text = self._cache.get(iri)
         if text is None:
-            best: tuple[str, str] | None = None
+            best: tuple[str, bytes] | None = None
             m = _PREFIX_PART.match(iri)
             if m is not None:
                 part = m.group()
                 fitting = self._by_part.get(part)
                 if fitting is None:  # the prefixes of the IRI, longest first
-                    fitting = [(p, base) for p, base in PREFIXES if part.startswith(base)]
+                    fitting = [(p, base) for p, base in self._prefixes if part.startswith(base)]
                     fitting.sort(key=lambda pb: -len(pb[1]))
                     self._by_part[part] = fitting
                 for prefix, base in fitting:
-                    if _PN_LOCAL.match(iri[len(base) :]):
+                    if _PN_LOCAL.fullmatch(iri, len(base)):
                         best = (prefix, base)
                         break
             if best:
-                text = f"{best[0]}:{iri[len(best[1]) :]}"
+                text = best[0].encode() + b":" + iri[len(best[1]) :]
                 self.used.add(best[0])  # every form asked for is written
             else:
-                text = f"<{iri}>"
+                text = b"<" + iri + b">"
             self._cache[iri] = text
         return text
+
+    def iri_text(self, iri: str) -> str:
+        return self.iri(iri.encode()).decode()
 
 
 def _parse_term(text: str):
@@ -626,8 +653,8 @@ def _turtle_literal(term: Literal, iri: Callable[[str], str]) -> str:
     dt = term.datatype.value
     if term.language:
         return f'"{term.value.translate(_TTL_ESCAPES)}"@{term.language}'
-    bare = _BARE.get(dt)
-    if bare is not None and bare.match(term.value):
+    bare = _BARE_TEXT.get(dt)
+    if bare is not None and bare.fullmatch(term.value.encode()):
         return term.value
     quoted = f'"{term.value.translate(_TTL_ESCAPES)}"'
     return quoted if dt == _XSD_STRING else f"{quoted}^^{iri(dt)}"
@@ -637,111 +664,209 @@ def _sort_key(term) -> str:
     return str(term)
 
 
-def _write_turtle(
-    source: _Source, selected: Sequence[str], header: list[str], sink: _Sink, *, trig: bool
-) -> None:
+_QUOTE, _LT, _AT = ord('"'), ord("<"), ord("@")
+_XSD_STRING_BYTES = _XSD_STRING.encode()
+_BLOCKS_AT_ONCE = 4096  # subject blocks joined into one write
+# What comes between a subject's predicates, and between a predicate's objects.
+_TTL_SEPARATORS = b" ;\n    ", b" ,\n        "
+_TRIG_SEPARATORS = b" ;\n        ", b" ,\n            "  # in a TriG graph
+
+
+class _TurtleWriter:
     """Subject blocks `s a T ;\n    p o1 ,\n        o2 .`, sorted by their written form:
     rdf:type first, rdfs:label second, then the other predicates; objects sorted, each once.
     TriG writes a block per graph of a subject, in its graph. The blocks are kept (about the
     size of the output) until the end: their order is that of their written form, and the
-    prefixes declared at the top are those the blocks use."""
-    terms = _TurtleTerms()
-    iri = terms.iri
-    written: dict[str, str] = {}  # N-Triples form -> Turtle form (IRIs, typed literals)
-    bare = _BARE
+    prefixes declared at the top are those the blocks use.
 
-    def term(text: str) -> str:
+    It works on the source's N-Quads lines as UTF-8 bytes, never decoded: a term's
+    N-Triples form is its Turtle form but for IRIs (prefixed where they can be) and a few
+    typed literals (written bare), and byte order is code point order, so sorting the bytes
+    sorts the text."""
+
+    def __init__(self, source: _Source, selected: Sequence[str], *, trig: bool) -> None:
+        self.source, self.trig = source, trig
+        self.chosen = set(selected)
+        self.terms = _TurtleTerms()
+        self.written: dict[bytes, bytes] = {}  # N-Triples form -> Turtle form
+        self.verbs: dict[bytes, tuple] = {}  # predicate -> (sort key, written form)
+        self.blocks: dict[str, list[bytes]] = {g: [] for g in (selected if trig else [""])}
+        # The graph of a line is read off its end (`… <g> .`): its key if chosen, else None.
+        self.tails: dict[bytes, str | None] = {
+            f"{g}> .".encode(): (g if g in self.chosen else None)
+            for g in source.graphs
+            if g != DEFAULT_GRAPH and not g.startswith("_:")
+        }
+
+    def term(self, text: bytes) -> bytes:
+        """The Turtle form of the term whose N-Triples form is `text` (remembered)."""
         first = text[0]
-        if first == '"':
-            if "\\uFFF" in text:  # U+FFFE, U+FFFF: escaped in N-Triples, not by Turtle's table
-                found = written[text] = _turtle_literal(_parse_term(text), iri)
+        if first == _QUOTE:
+            if b"\\uFFF" in text:  # U+FFFE, U+FFFF: escaped in N-Triples, not by Turtle's table
+                literal = _turtle_literal(_parse_term(text.decode()), self.terms.iri_text)
+                found = self.written[text] = literal.encode()
                 return found
-            end = text.rindex('"')
-            if end == len(text) - 1 or text[end + 1] == "@":
-                written[text] = text  # a plain or language-tagged string: Turtle's escapes
-                return text  # are N-Triples' own (but for the two above)
-        if first == "<" and text[1] != "<":
-            found = iri(text[1:-1])
-        elif first == '"':
+            end = text.rindex(b'"')
+            if end == len(text) - 1 or text[end + 1] == _AT:
+                self.written[text] = text  # a plain or language-tagged string: Turtle's
+                return text  # escapes are N-Triples' own (but for the two above)
             lexical, datatype = text[1:end], text[end + 4 : -1]
-            pattern = bare.get(datatype)
-            if pattern is not None and pattern.match(lexical):
+            pattern = _BARE.get(datatype)
+            if pattern is not None and pattern.fullmatch(lexical):
                 found = lexical
+            elif datatype == _XSD_STRING_BYTES:
+                found = text[: end + 1]
             else:
-                found = text[: end + 1] + ("" if datatype == _XSD_STRING else "^^" + iri(datatype))
+                found = text[: end + 1] + b"^^" + self.terms.iri(datatype)
+        elif first == _LT and text[1] != _LT:
+            found = self.terms.iri(text[1:-1])
         else:
             found = text  # a blank node, a triple term (RDF 1.2): N-Triples is Turtle
-        written[text] = found
+        self.written[text] = found
         return found
 
-    verbs: dict[str, tuple] = {}  # predicate -> (sort key, written form)
-    type_text, label_text = f"<{_RDF_TYPE.value}>", f"<{_RDFS_LABEL.value}>"
-    blocks: dict[str, list[tuple[str, str]]] = {g: [] for g in (selected if trig else [""])}
-    plain = " ;\n    ", " ,\n        "
-    nested = " ;\n        ", " ,\n            "
+    def verb(self, p: bytes) -> None:
+        """Remember how predicate `p` is written and where it sorts."""
+        if p not in self.verbs:
+            rdf_type = p == _TYPE_TEXT
+            written = b"a" if rdf_type else self.terms.iri(p[1:-1])
+            self.verbs[p] = ((not rdf_type, p != _LABEL_TEXT, written), written)
 
-    def finish(subject: str, by_graph: dict[str, dict[str, list[str]]]) -> None:
-        subject_text = written.get(subject) or term(subject)
-        for g, preds in by_graph.items():
-            indent = "    " if trig and g else ""
-            lead, sep = nested if indent else plain
-            order = sorted(preds, key=lambda p: verbs[p][0]) if len(preds) > 1 else preds
-            parts = []
-            for p in order:
-                objs = preds[p]
-                if len(objs) > 1:
-                    objs = sorted(set(objs))
-                parts.append(f"{verbs[p][1]} {sep.join(objs)}")
-            blocks[g].append((subject_text, f"{indent}{subject_text} " + lead.join(parts) + " ."))
+    def finish(self, subject: bytes, g: str, preds: dict[bytes, list[bytes]]) -> None:
+        """The block of `subject` in graph `g`: its predicates and their objects."""
+        subject_text = self.written.get(subject) or self.term(subject)
+        indent = b"    " if self.trig and g else b""
+        lead, sep = _TRIG_SEPARATORS if indent else _TTL_SEPARATORS
+        verbs = self.verbs
+        order = sorted(preds, key=lambda p: verbs[p][0]) if len(preds) > 1 else preds
+        parts = []
+        for p in order:
+            objs = preds[p]
+            if len(objs) > 1:  # (merged: a triple once per graph that holds it)
+                objs = sorted(set(objs))
+            parts.append(verbs[p][1] + b" " + sep.join(objs))
+        self.blocks[g].append(indent + subject_text + b" " + lead.join(parts) + b" .")
 
-    chosen = set(selected)
-    current, by_graph = None, {}
-    for s, p, o, g in source.tuples():
-        if g not in chosen:
-            continue
-        if s != current:
-            if by_graph:
-                finish(current, by_graph)
-            current, by_graph = s, {}
-        key = g if trig else ""
-        preds = by_graph.get(key)
-        if preds is None:
-            preds = by_graph[key] = {}
-        o = written.get(o) or term(o)
-        objs = preds.get(p)
-        if objs is None:
-            preds[p] = [o]
-            if p not in verbs:
-                verb = "a" if p == type_text else iri(p[1:-1])
-                verbs[p] = ((p != type_text, p != label_text, verb), verb)
-        else:
-            objs.append(o)
-    if by_graph:
-        finish(current, by_graph)
+    def read_merged(self) -> None:
+        """The chosen graphs as one (Turtle): a triple in several graphs is written once.
+        Lines come sorted, so a subject's lines are together and within them a
+        predicate's."""
+        written, term, verb, finish = self.written, self.term, self.verb, self.finish
+        tail_of, parse_line, chosen = self.tails.get, self.source.parse_line, self.chosen
+        unknown = _UNKNOWN_GRAPH
+        current, preds, objs, current_p = None, {}, [], None
+        for piece in self.source.line_pieces():
+            lines = piece.split(b"\n")
+            lines.pop()  # a piece ends with a line
+            for line in lines:
+                try:
+                    s, p, rest = line.split(b" ", 2)
+                    o, _, tail = rest.rpartition(b" <")
+                    g = tail_of(tail, unknown)
+                except ValueError:
+                    g = unknown
+                if g is None:
+                    continue  # a graph not chosen
+                if g is unknown:  # not `<iri> .` at the end: the parser reads the line
+                    s, p, o, g = parse_line(line)
+                    if g not in chosen:
+                        continue
+                if s != current:
+                    if preds:
+                        finish(current, "", preds)
+                    current, preds, current_p = s, {}, None
+                if p != current_p:
+                    current_p = p
+                    objs = preds.get(p)
+                    if objs is None:
+                        objs = preds[p] = []
+                        verb(p)
+                objs.append(written.get(o) or term(o))
+        if preds:
+            finish(current, "", preds)
 
-    names = {g: iri(g) if not g.startswith("_:") else g for g in blocks if trig and g}
-    out = "".join(f"# {line}\n" if line else "#\n" for line in header)
-    declared = [f"@prefix {p}: <{base}> ." for p, base in PREFIXES if p in terms.used]
-    if declared:
-        out += ("\n" if header else "") + "\n".join(declared) + "\n"
-    write = sink.write
-    write(out)
-    first = True
-    for g in sorted(blocks):
-        graph_blocks = blocks.pop(g)
-        if not graph_blocks and not (trig and g):
-            continue
-        graph_blocks.sort()
-        write(("\n" if out else "") if first else "\n\n")
-        first = False
-        if trig and g:
-            write(f"{names[g]} {{\n")
-        for i, (_, block) in enumerate(graph_blocks):
-            write(f"\n\n{block}" if i else block)
-        if trig and g:
-            write("\n}" if graph_blocks else "}")
-    if not first:
-        write("\n")
+    def read_by_graph(self) -> None:
+        """The chosen graphs each apart (TriG)."""
+        written, term, verb, finish = self.written, self.term, self.verb, self.finish
+        tail_of, parse_line, chosen = self.tails.get, self.source.parse_line, self.chosen
+        unknown = _UNKNOWN_GRAPH
+        current, by_graph = None, {}
+        for piece in self.source.line_pieces():
+            lines = piece.split(b"\n")
+            lines.pop()
+            for line in lines:
+                try:
+                    s, p, rest = line.split(b" ", 2)
+                    o, _, tail = rest.rpartition(b" <")
+                    g = tail_of(tail, unknown)
+                except ValueError:
+                    g = unknown
+                if g is None:
+                    continue
+                if g is unknown:
+                    s, p, o, g = parse_line(line)
+                    if g not in chosen:
+                        continue
+                if s != current:
+                    for graph, preds in by_graph.items():
+                        finish(current, graph, preds)
+                    current, by_graph = s, {}
+                preds = by_graph.get(g)
+                if preds is None:
+                    preds = by_graph[g] = {}
+                w = written.get(o) or term(o)
+                objs = preds.get(p)
+                if objs is None:
+                    preds[p] = [w]
+                    verb(p)
+                else:
+                    objs.append(w)
+        for graph, preds in by_graph.items():
+            finish(current, graph, preds)
+
+    def write(self, header: list[str], sink: _Sink) -> None:
+        trig, blocks, terms = self.trig, self.blocks, self.terms
+        names = {g: g if g.startswith("_:") else terms.iri_text(g) for g in blocks if trig and g}
+        out = "".join(f"# {line}\n" if line else "#\n" for line in header)
+        declared = [f"@prefix {p}: <{base}> ." for p, base in PREFIXES if p in terms.used]
+        if declared:
+            out += ("\n" if header else "") + "\n".join(declared) + "\n"
+        write, write_bytes = sink.write, sink.write_bytes
+        write(out)
+        first = True
+        for g in sorted(blocks):
+            graph_blocks = blocks.pop(g)
+            if not graph_blocks and not (trig and g):
+                continue
+            graph_blocks.sort()  # by subject: a block is its subject, a space, the rest
+            write(("\n" if out else "") if first else "\n\n")
+            first = False
+            if trig and g:
+                write(f"{names[g]} {{\n")
+            for i in range(0, len(graph_blocks), _BLOCKS_AT_ONCE):
+                if i:
+                    write("\n\n")
+                write_bytes(b"\n\n".join(graph_blocks[i : i + _BLOCKS_AT_ONCE]))
+            if trig and g:
+                write("\n}" if graph_blocks else "}")
+        if not first:
+            write("\n")
+
+
+_UNKNOWN_GRAPH = object()  # a line whose end is not that of a known graph
+_TYPE_TEXT = f"<{_RDF_TYPE.value}>".encode()
+_LABEL_TEXT = f"<{_RDFS_LABEL.value}>".encode()
+
+
+def _write_turtle(
+    source: _Source, selected: Sequence[str], header: list[str], sink: _Sink, *, trig: bool
+) -> None:
+    writer = _TurtleWriter(source, selected, trig=trig)
+    if trig:
+        writer.read_by_graph()
+    else:
+        writer.read_merged()
+    writer.write(header, sink)
 
 
 # --------------------------------------------------------------------------------------------

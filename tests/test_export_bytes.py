@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse
 
 from kg import export as ex
 
@@ -152,3 +152,25 @@ def test_turtle_escapes_are_the_n_triples_ones_but_two():
     ex.write_export(ex.BuildNQuads(lines, [g.value]), streamed, format="turtle")
     assert streamed.getvalue() == ex.export(quads, format="turtle").data
     assert "x\ufffey" in streamed.getvalue().decode() and b"\\uFFFE" in streamed.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "trig"])
+def test_lines_not_ending_in_a_known_graph_are_read_by_the_parser(fmt):
+    """The Turtle writer reads a line's graph off its end (` <g> .`). A line in the default
+    graph whose object is a graph's IRI, one in a blank-node graph, and a literal that
+    holds a graph's line end must still come out as the quads they are."""
+    s, p, g = NamedNode("http://a/s"), NamedNode("http://a/p"), NamedNode("http://a/g")
+    quads = [
+        Quad(s, p, Literal("x <http://a/g> ."), g),
+        Quad(s, p, g, DefaultGraph()),
+        Quad(s, NamedNode("http://a/q"), Literal("in a blank graph"), BlankNode("b")),
+        Quad(s, p, Literal("7", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#integer")), g),
+    ]
+    data = ex.export(quads, format=fmt).data
+    fmt_in = RdfFormat.TURTLE if fmt == "turtle" else RdfFormat.TRIG
+    back = list(parse(data, format=fmt_in))
+    assert {q.triple for q in back} == {q.triple for q in quads}
+    if fmt == "trig":
+        kinds = sorted(type(q.graph_name).__name__ for q in back)
+        assert kinds == ["BlankNode", "DefaultGraph", "NamedNode", "NamedNode"]
+    assert b"x <http://a/g> ." in data and b'"7"' not in data  # the integer bare
