@@ -10,7 +10,8 @@ the page of stored queries (also written to build/serve/queries.html) comes from
 http.server on a second port. Ctrl-C (SIGINT) or SIGTERM stops everything and exits 0.
 
 Oxigraph 0.5 cannot stop a running query (its --timeout-s reaches only some evaluation paths,
-and a query goes on after its client hangs up: oxigraph/oxigraph#1336), so the server listens
+keeps a sleeping thread per query for the whole timeout, and a query goes on after its client
+hangs up: oxigraph/oxigraph#1336), so kg does not pass it: the server listens
 on a free loopback port behind a small reverse proxy on the public one. The proxy gives each
 request --timeout seconds for its whole answer; past that it answers 503 (or, the answer
 already streaming, closes the connection), kills Oxigraph and starts it again on the same
@@ -117,11 +118,11 @@ class ServedData:
     quads: int
     seconds: float = 0.0  # the last load
 
-    def command(self, program: str, bind: str, timeout_s: int) -> list[str]:
-        return [
-            program, "serve", "--bind", bind, "--union-default-graph",
-            "--timeout-s", str(timeout_s),
-        ]  # fmt: skip
+    def command(self, program: str, bind: str) -> list[str]:
+        # No --timeout-s: Oxigraph 0.5.13 starts a thread per query that sleeps out the whole
+        # timeout, so at 30 s a few hundred queries a second piled up ~16,000 sleeping threads
+        # until a thread could not be spawned and it aborted. The proxy's limit is enough.
+        return [program, "serve", "--bind", bind, "--union-default-graph"]
 
     def load(self, host: str, port: int) -> None:
         """Post the dataset to the child just started on host:port."""
@@ -1281,7 +1282,7 @@ def serve(
         page_file.write_text(page, encoding="utf-8")
 
     def command(bind: str) -> list[str]:
-        return data.command(program, bind, timeout_s)
+        return data.command(program, bind)
 
     oxigraph = _Oxigraph(
         command, program, load=data.load, memory_limit=memory_limit_mib * MIB, out=out

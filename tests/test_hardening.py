@@ -902,7 +902,7 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def test_serve_listens_on_the_loopback_only_and_passes_its_time_limit(project_dir):
+def test_serve_listens_on_the_loopback_only_and_keeps_the_time_limit_itself(project_dir):
     from test_serve import start_serve
 
     server = start_serve(project_dir)
@@ -917,7 +917,8 @@ def test_serve_listens_on_the_loopback_only_and_passes_its_time_limit(project_di
         bind_host, _, bind_port = argv[argv.index("--bind") + 1].rpartition(":")
         assert bind_host == "127.0.0.1" and int(bind_port) != server.port
         assert _listeners(int(bind_port)) == {loopback}
-        assert argv[argv.index("--timeout-s") + 1] == "30"
+        # kg's proxy keeps the time limit; Oxigraph's own would keep a thread per query.
+        assert "--timeout-s" not in argv
     finally:
         code, _ = server.stop()
     assert code == 0

@@ -305,6 +305,18 @@ def _gone(pid: int, within_s: float = 5.0) -> bool:
     return not Path(f"/proc/{pid}").exists()
 
 
+def test_the_oxigraph_server_keeps_no_thread_per_query(served):
+    """Oxigraph's own --timeout-s kept a thread per query, asleep for the whole timeout: under
+    a few hundred queries a second it piled up thousands of threads and aborted when it could
+    spawn no more (found by benchmarks/loadtest.py, 8 clients at 10k triples)."""
+    [child] = children(served.proc.pid)
+    for _ in range(300):
+        status, body, _ = _post_query(served.base, "ASK { ?s ?p ?o }")
+        assert status == 200, body
+    threads = len(list(Path(f"/proc/{child}/task").iterdir()))
+    assert threads < 50, f"{threads} threads in the Oxigraph server after 300 queries"
+
+
 def test_a_runaway_query_is_stopped_at_the_timeout_and_the_server_goes_on(project_dir, run_kg):
     server = start_serve(project_dir, "--timeout", "2")
     try:
