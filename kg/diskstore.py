@@ -84,7 +84,24 @@ def write(project: Project, manifest: dict, data: bytes) -> Path:
         shutil.rmtree(temp, ignore_errors=True)
         raise
     _prune(parent, keep=path.name)
+    _remove_legacy(project.build_dir)
     return path
+
+
+# What kg serve kept in build/ before this store existed (it now serves from memory): the
+# store it loaded (hundreds of MB at a million triples), its stamp, and temporary copies.
+_LEGACY = ("oxigraph", "oxigraph.json")
+_LEGACY_TEMP_PREFIX = ".oxigraph-"
+
+
+def _remove_legacy(build_dir: Path) -> None:
+    with contextlib.suppress(OSError):
+        for p in build_dir.iterdir():
+            if p.name in _LEGACY or p.name.startswith(_LEGACY_TEMP_PREFIX):
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink()
 
 
 def _prune(parent: Path, keep: str) -> None:

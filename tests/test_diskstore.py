@@ -98,3 +98,22 @@ def test_a_store_of_another_dataset_is_never_opened(built_copy):
     result = build(built_copy)
     other = dict(result.manifest, dataset={**result.manifest["dataset"], "sha256": "0" * 64})
     assert diskstore.open_read_only(built_copy, other) is None
+
+
+def test_the_store_kg_serve_kept_before_is_removed_with_the_next_store(built_copy):
+    """Earlier kg versions kept kg serve's store in build/oxigraph (stamped by
+    build/oxigraph.json, copied through build/.oxigraph-*): unused now, hundreds of MB at a
+    million triples. Writing the build's store removes them; nothing else in build/."""
+    build_dir = built_copy.build_dir
+    (build_dir / "oxigraph").mkdir()
+    (build_dir / "oxigraph" / "CURRENT").write_text("MANIFEST-000001\n")
+    (build_dir / "oxigraph.json").write_text("{}")
+    (build_dir / ".oxigraph-x1y2").mkdir()
+    (build_dir / "mine.txt").write_text("kept")
+    before = sorted(p.name for p in build_dir.iterdir())
+    shutil.rmtree(build_dir / diskstore.STORES_DIR)
+    result = build(built_copy)  # a fresh cache without a store: writes one
+    assert diskstore.has_store(built_copy, result.manifest)
+    after = sorted(p.name for p in build_dir.iterdir())
+    assert set(before) - set(after) == {"oxigraph", "oxigraph.json", ".oxigraph-x1y2"}
+    assert (build_dir / "mine.txt").read_text() == "kept"
