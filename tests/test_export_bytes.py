@@ -125,10 +125,17 @@ def test_lines_the_quick_split_cannot_take_are_parsed():
     assert list(source.tuples()) == [("<http://a/s>", "<http://a/p>", '"x <y> z"', "_:g")]
 
 
-def test_a_quad_outside_the_manifests_graphs_is_an_error():
-    source = ex.BuildNQuads(b"<http://a/s> <http://a/p> <http://a/o> .\n", ["http://a/g"])
-    with pytest.raises(ex.KgExportError, match="manifest does not list"):
-        list(source.tuples())
+@pytest.mark.parametrize("fmt", [None, "turtle", "trig"])
+def test_a_quad_outside_the_manifests_graphs_is_an_error(fmt):
+    """Whether read as text (tuples) or as bytes (the Turtle and TriG writers)."""
+    for line in (b"<http://a/s> <http://a/p> <http://a/o> .\n",  # the default graph
+                 b"<http://a/s> <http://a/p> <http://a/o> <http://a/h> .\n"):  # fmt: skip
+        source = ex.BuildNQuads(line, ["http://a/g"])
+        with pytest.raises(ex.KgExportError, match="manifest does not list"):
+            if fmt is None:
+                list(source.tuples())
+            else:
+                ex.write_export(source, io.BytesIO(), format=fmt)
 
 
 def test_turtle_escapes_are_the_n_triples_ones_but_two():
