@@ -646,6 +646,7 @@ def rerun_export(args, sizes: list[str], workdir: Path, log) -> int:
                 **serve,
             }
         saved["args"]["export_rerun"] = command
+        saved["args"]["export_rerun_machine"] = machine()
         args.__dict__.update(saved["args"])
         args.output.write_text(report(saved["results"], saved["seed"], saved["checks"], args))
         args.output.with_suffix(".json").write_text(
@@ -731,7 +732,9 @@ def rerun_large(args, sizes: list[str], workdir: Path, log) -> int:
             f"python benchmarks/run.py --large-only {args.large_only} --sizes {args.sizes} "
             f"--runs {args.runs} --serve-seconds {args.serve_seconds:.0f}"
         )
+        saved["args"]["large_rerun_machine"] = machine()
         saved["args"].pop("export_rerun", None)  # the export rows are measured again here
+        saved["args"].pop("export_rerun_machine", None)
         args.__dict__.update(saved["args"])
         args.output.write_text(report(saved["results"], saved["seed"], saved["checks"], args))
         args.output.with_suffix(".json").write_text(
@@ -962,7 +965,7 @@ def report(results: list[dict], seed: dict | None, checks, args) -> str:
     lines = [
         "# Benchmark results",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {getattr(args, 'machine', None) or machine()}.",
         f"Command: `python benchmarks/run.py --sizes {args.sizes} --runs {args.runs}"
         f" --limit {args.limit:.0f} --query-limit {args.query_limit:.0f}"
         f" --build-limit {args.build_limit:.0f}`.",
@@ -979,12 +982,12 @@ def report(results: list[dict], seed: dict | None, checks, args) -> str:
         "differed by up to half its time.",
         "",
     ]
-    if getattr(args, "queries_rerun", None):
-        lines += [f"Query stages measured again afterwards: `{args.queries_rerun}`.", ""]
-    if getattr(args, "large_rerun", None):
-        lines += [f"Large-collection rows measured afterwards: `{args.large_rerun}`.", ""]
-    if getattr(args, "export_rerun", None):
-        lines += [f"`kg export` rows measured again afterwards: `{args.export_rerun}`.", ""]
+    for what, key in (("Query stages measured again", "queries_rerun"),
+                      ("Large-collection rows measured", "large_rerun"),
+                      ("`kg export` rows measured again", "export_rerun")):  # fmt: skip
+        if getattr(args, key, None):
+            on = getattr(args, f"{key}_machine", None)
+            lines += [f"{what} afterwards{f' on {on}' if on else ''}: `{getattr(args, key)}`.", ""]
     lines += [
         "Queries run as a store serves them: a child per query runs it once to warm up, then "
         "--runs times more (median); a first run over 1 s is the measurement itself.",
@@ -1073,6 +1076,7 @@ def rerun_queries(args, sizes: list[str], workdir: Path, log) -> int:
         f"python benchmarks/run.py --queries-only {args.queries_only} --sizes {args.sizes} "
         f"--runs {args.runs} --query-limit {args.query_limit:.0f}"
     )
+    saved["args"]["queries_rerun_machine"] = machine()
     args.__dict__.update(saved["args"])
     args.output.write_text(report(saved["results"], saved["seed"], saved["checks"], args))
     args.output.with_suffix(".json").write_text(
@@ -1183,6 +1187,7 @@ def main(argv=None) -> int:
     args.output.write_text(report(results, seed, checks, args), encoding="utf-8")
     saved_args = {k: getattr(args, k) for k in ("sizes", "runs", "limit", "query_limit",
                                                  "build_limit")}  # fmt: skip
+    saved_args["machine"] = machine()  # a rerun may be on another one: each names its own
     (args.output.with_suffix(".json")).write_text(
         json.dumps(
             {"results": results, "seed": seed, "checks": checks, "args": saved_args},

@@ -271,3 +271,32 @@ def test_stored_queries_answer_the_same_on_rdflib(synth_root):
         assert fast, f"{q.name}: no answer on the synthetic corpus"
         checked += 1
     assert checked >= 10
+
+
+def test_results_name_the_machine_each_part_was_measured_on(tmp_path, monkeypatch):
+    """A rerun (--large-only, --export-only, --queries-only) may run on another machine than
+    the full run: results.md names the full run's machine, and each rerun's own."""
+    import argparse
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+    spec = importlib.util.spec_from_file_location("kg_bench_run", path)
+    run = importlib.util.module_from_spec(spec)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # run.py puts benchmarks/ first
+    monkeypatch.setitem(sys.modules, "synth", None)  # and imports its synth: undone after
+    del sys.modules["synth"]
+    spec.loader.exec_module(run)
+    args = argparse.Namespace(
+        sizes="1m", runs=3, limit=120, query_limit=30, build_limit=300,
+        output=tmp_path / "results.md", machine="nproc 2, Machine A",
+        large_rerun="python benchmarks/run.py --large-only r.json",
+        large_rerun_machine="nproc 2, Machine B",
+    )  # fmt: skip
+    text = run.report([], None, None, args)
+    assert "Machine: nproc 2, Machine A." in text
+    assert (
+        "Large-collection rows measured afterwards on nproc 2, Machine B: "
+        "`python benchmarks/run.py --large-only r.json`." in text
+    )
+    args.machine = None  # a full run names the machine it runs on
+    assert f"Machine: {run.machine()}." in run.report([], None, None, args)
