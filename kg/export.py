@@ -786,7 +786,8 @@ class _TurtleWriter:
             finish(current, "", preds)
 
     def read_by_graph(self) -> None:
-        """The chosen graphs each apart (TriG)."""
+        """The chosen graphs each apart (TriG). It reads a line as read_merged does, inline in
+        both: a generator between the reading and the grouping cost 0.25 s at 1M triples."""
         written, term, verb, finish = self.written, self.term, self.verb, self.finish
         tail_of, parse_line, chosen = self.tails.get, self.source.parse_line, self.chosen
         unknown = _UNKNOWN_GRAPH
